@@ -1,0 +1,93 @@
+"""What every Kefu action shares: the store, text formatting, and the never-crash guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from decimal import Decimal
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, TypeVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from kefu.config import settings
+from kefu.store import Store, StoreUnavailable, open_store
+
+logger = logging.getLogger(__name__)
+
+EventList = List[Dict[str, Any]]
+_store: Store | None = None
+
+
+def store() -> Store:
+    """The process-wide store, opened on first use (one connection pool per action server)."""
+    global _store
+    if _store is None:
+        _store = open_store()
+    return _store
+
+
+def use_store(new_store: Store | None) -> None:
+    """Replace the process-wide store (tests and embedding applications)."""
+    global _store
+    _store = new_store
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def day(date: dt.date | None) -> str:
+    return date.strftime("%d %B %Y").lstrip("0") if date else "unknown"
+
+
+def joined(parts: Iterable[str]) -> str:
+    items = [p for p in parts if p]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def offer_human_events(dispatcher: CollectingDispatcher, reason: str) -> EventList:
+    """Ask whether the customer wants a human; the next yes/no is handled by rules."""
+    dispatcher.utter_message(response="utter_offer_human")
+    return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", reason)]
+
+
+def store_unavailable_events(dispatcher: CollectingDispatcher) -> EventList:
+    dispatcher.utter_message(response="utter_store_unavailable")
+    return offer_human_events(dispatcher, "store_unavailable")
+
+
+RunMethod = Callable[[Any, CollectingDispatcher, Tracker, Dict[str, Any]], Awaitable[EventList]]
+R = TypeVar("R", bound=RunMethod)
+
+
+def never_crash(run: R) -> R:
+    """Turn an unreachable store or an unexpected error into an apology and a human offer.
+
+    A conversation must survive whatever happens in an action: the error is logged with the
+    conversation id for the operators, and the customer is told plainly what happened.
+    """
+
+    @functools.wraps(run)
+    async def guarded(
+        self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> EventList:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except StoreUnavailable:
+            logger.warning("store unavailable in %s (conversation %s)", self.name(), tracker.sender_id)
+            return store_unavailable_events(dispatcher)
+        except Exception:  # noqa: BLE001 - the last line of defence of a conversation
+            logger.exception("action %s failed (conversation %s)", self.name(), tracker.sender_id)
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return offer_human_events(dispatcher, "action_error")
+
+    return guarded  # type: ignore[return-value]
+
+
+def contact_email() -> str:
+    return settings().contact_email

@@ -1,0 +1,302 @@
+"""Identify the customer before any order data is shown: by email, or by full name and zip code.
+
+The form ``auth_form`` has one required slot, ``customer_id``, which only a successful store
+look-up fills. Partial answers (a name without a zip code) are kept across turns. After
+``authentication.max_attempts`` failed look-ups the form stops and Kefu offers a human agent.
+Once identified, the conversation belongs to that customer: other identities are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import EventList, never_crash, offer_human_events, store
+from kefu.config import settings
+from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
+from kefu.store.records import Customer
+
+ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
+# Words around a name that are not part of it: "my name is Ava Nguyen and my zip is 10083".
+_FILLER = {
+    "my",
+    "name",
+    "names",
+    "name's",
+    "is",
+    "it's",
+    "its",
+    "i",
+    "am",
+    "i'm",
+    "im",
+    "this",
+    "and",
+    "zip",
+    "code",
+    "zipcode",
+    "postcode",
+    "postal",
+    "the",
+    "it",
+    "hi",
+    "hello",
+    "hey",
+    "sure",
+    "ok",
+    "okay",
+    "yes",
+    "please",
+    "here",
+    "you",
+    "go",
+    "called",
+    "me",
+    "live",
+    "in",
+    "at",
+    "thanks",
+    "thank",
+    "of",
+    "with",
+    "number",
+    "first",
+    "last",
+    "full",
+    "a",
+    "an",
+    # Common words of replies that are not names ("I think so", "not sure", "why do you need it").
+    "think",
+    "so",
+    "not",
+    "don't",
+    "dont",
+    "know",
+    "what",
+    "why",
+    "how",
+    "no",
+    "do",
+    "need",
+    "want",
+    "that",
+    "can",
+    "cannot",
+    "can't",
+    "will",
+    "would",
+    "order",
+    "email",
+    "account",
+    "remember",
+    "forgot",
+    "again",
+    "wait",
+    "one",
+    "moment",
+    "sorry",
+    "right",
+    "wrong",
+    "well",
+    "just",
+    "now",
+    "yeah",
+    "yep",
+    "nope",
+    "maybe",
+    "have",
+    "has",
+    "had",
+    "for",
+    "to",
+    "on",
+    "your",
+    "our",
+    "we",
+    "they",
+    "he",
+    "she",
+    "are",
+    "was",
+    "be",
+    "where",
+    "when",
+    "who",
+}
+# Intents that are a digression during identification, not an answer to it: the form
+# steps aside and the dialogue rules answer them.
+# Intents of a message that answers the identification question.
+ANSWER_INTENTS = {"inform", "nlu_fallback", "affirm"}
+DIGRESSION_INTENTS = {
+    "greet",
+    "goodbye",
+    "thank",
+    "deny",
+    "bot_challenge",
+    "ask_capabilities",
+    "contact_human_agent",
+    "out_of_scope",
+    "product_info",
+}
+
+IDENTIFICATION_SLOTS = ("customer_id", "customer_name", "zip_code", "auth_status", "auth_attempts")
+
+
+def extract_zip(text: str) -> str | None:
+    match = ZIP_PATTERN.search(text or "")
+    return match.group(1) if match else None
+
+
+def extract_name(text: str, entities: List[Dict[str, Any]], free_text: bool = True) -> str | None:
+    """A full name from a ``person`` entity, or (``free_text``) the words left after fillers."""
+    for entity in entities:
+        if entity.get("entity") == "person" and len(str(entity.get("value", "")).split()) >= 2:
+            return str(entity["value"]).strip()
+    if not free_text:
+        return None
+    cleaned = ZIP_PATTERN.sub(" ", text or "")
+    words = [w for w in re.findall(r"[^\W\d_][\w'-]*", cleaned) if w.lower() not in _FILLER]
+    return " ".join(words[:3]) if 2 <= len(words) <= 3 else None
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    parts = full_name.split()
+    return parts[0], parts[-1]
+
+
+def verified_events(dispatcher: CollectingDispatcher, customer: Customer) -> EventList:
+    dispatcher.utter_message(response="utter_identity_verified", customer_name=customer.first_name)
+    return [
+        SlotSet("customer_id", customer.id),
+        SlotSet("customer_name", customer.first_name),
+        SlotSet("auth_status", "verified"),
+    ]
+
+
+class ValidateAuthForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_auth_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[str]:
+        # Verified customers pass straight through; locked-out ones are not asked again.
+        if tracker.get_slot("auth_status") in ("verified", "failed", "unavailable"):
+            return []
+        return domain_slots
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> EventList:
+        # rasa_sdk would keep only the required slot; identification also records the
+        # attempts, the half-given name or zip code, and the outcome.
+        recent = tracker.slots_to_validate()
+        return [SlotSet(name, value) for name, value in recent.items() if name in IDENTIFICATION_SLOTS]
+
+    async def extract_customer_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "customer_id":
+            return {}
+        message = tracker.latest_message or {}
+        if (message.get("intent") or {}).get("name") in DIGRESSION_INTENTS:
+            return {}
+        try:
+            return self._identify(dispatcher, tracker, message)
+        except StoreUnavailable:
+            # Not the customer's failure: end the form without spending an attempt; the
+            # dialogue rules then offer a human, and a later request tries again.
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return {"auth_status": "unavailable"}
+
+    def _identify(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, message: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        text = message.get("text") or ""
+        entities = message.get("entities") or []
+        intent = (message.get("intent") or {}).get("name")
+        email = normalize_email(text)
+        new_zip = extract_zip(text)
+        # Free-text names are only trusted when the message is an answer, not a question.
+        new_name = extract_name(text, entities, free_text=intent == "inform")
+        gave_identity = bool(email or new_zip or new_name)
+        if (normalize_order_id(text) and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
+            # An order number or another order question instead of an identity: keep the
+            # question (the order_id slot holds the number) and ask again, no attempt spent.
+            return {"customer_id": None}
+        zip_code = new_zip or tracker.get_slot("zip_code")
+        name = new_name or tracker.get_slot("customer_name")
+
+        customer: Customer | None = None
+        if email:
+            customer = store().find_customer_by_email(email)
+        elif name and zip_code:
+            first, last = split_name(name)
+            customer = store().find_customer_by_name_and_zip(first, last, zip_code)
+        elif name or zip_code:
+            # Half of the name-and-zip pair: keep it and ask for the other half, no attempt spent.
+            return {"customer_name": name, "zip_code": zip_code}
+
+        if customer is not None:
+            events = verified_events(dispatcher, customer)
+            return {e["name"]: e["value"] for e in events} | {"auth_attempts": 0, "zip_code": None}
+
+        attempts = int(tracker.get_slot("auth_attempts") or 0) + 1
+        limit = settings().max_auth_attempts
+        dispatcher.utter_message(
+            response="utter_identity_not_found" if (email or name) else "utter_identity_unreadable"
+        )
+        update: Dict[str, Any] = {
+            "auth_attempts": attempts,
+            "customer_name": None,
+            "zip_code": None,
+            "customer_id": None,
+        }
+        if attempts >= limit:
+            update["auth_status"] = "failed"
+        return update
+
+
+class ActionAskCustomerId(Action):
+    """The form's question, worded after what the customer has already given."""
+
+    def name(self) -> str:
+        return "action_ask_customer_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> EventList:
+        name, zip_code = tracker.get_slot("customer_name"), tracker.get_slot("zip_code")
+        if name and not zip_code:
+            dispatcher.utter_message(response="utter_ask_zip_code", customer_name=name.split()[0])
+        elif zip_code and not name:
+            dispatcher.utter_message(response="utter_ask_full_name")
+        elif int(tracker.get_slot("auth_attempts") or 0) > 0:
+            dispatcher.utter_message(response="utter_ask_identity_retry")
+        else:
+            dispatcher.utter_message(response="utter_ask_identity")
+        return []
+
+
+class ActionIdentificationLocked(Action):
+    """Identification failed too often: say so and offer a human agent."""
+
+    def name(self) -> str:
+        return "action_identification_locked"
+
+    @never_crash
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> EventList:
+        dispatcher.utter_message(
+            response="utter_identification_failed", attempts=settings().max_auth_attempts
+        )
+        return offer_human_events(dispatcher, "identification_failed")

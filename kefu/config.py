@@ -1,0 +1,109 @@
+"""Kefu settings, read once from ``kefu.yml`` (or the file named by ``KEFU_CONFIG``).
+
+Environment variables override backend settings so that deployments change services
+without editing files; business rules are only read from the file, where designers see them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "kefu.yml"
+
+
+class ConfigError(ValueError):
+    """The settings file is missing a value or holds one of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class SeedSettings:
+    reference_date: dt.date
+    carriers: List[str]
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str
+    seed: SeedSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: StoreSettings
+    max_auth_attempts: int
+    max_orders_listed: int
+    contact_email: str
+    raw: Dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+def _require(section: Dict[str, Any], key: str, where: str) -> Any:
+    if key not in section:
+        raise ConfigError(f"'{where}.{key}' is missing from the Kefu settings file")
+    return section[key]
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ConfigError(f"'{where}' must be a date like 2026-11-15, not {value!r}") from error
+
+
+def _resolve_sqlite_path(url: str) -> str:
+    """Make a relative SQLite path relative to the project, not to the caller's cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(PROJECT_ROOT / url[len(prefix) :])
+    return url
+
+
+def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ) if env is None else env
+    store_raw = _require(raw, "store", "")
+    seed_raw = _require(store_raw, "seed", "store")
+    url = env.get("KEFU_STORE_URL") or _require(store_raw, "url", "store")
+    seed = SeedSettings(
+        reference_date=_as_date(
+            _require(seed_raw, "reference_date", "store.seed"), "store.seed.reference_date"
+        ),
+        carriers=list(_require(seed_raw, "carriers", "store.seed")),
+    )
+    if not seed.carriers:
+        raise ConfigError("'store.seed.carriers' needs at least one carrier")
+    auth_raw = _require(raw, "authentication", "")
+    orders_raw = _require(raw, "orders", "")
+    max_attempts = int(_require(auth_raw, "max_attempts", "authentication"))
+    if max_attempts < 1:
+        raise ConfigError("'authentication.max_attempts' must be at least 1")
+    return Settings(
+        store=StoreSettings(url=_resolve_sqlite_path(url), seed=seed),
+        max_auth_attempts=max_attempts,
+        max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
+        contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
+        raw=raw,
+    )
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    config_path = Path(path or os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as error:
+        raise ConfigError(f"Kefu settings file not found: {config_path}") from error
+    return parse_settings(raw)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()

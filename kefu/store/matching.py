@@ -1,0 +1,96 @@
+"""Find which products and which variant options a customer's words mention.
+
+Customers say "the keyboard", "tshirt", "a blue water bottle in glass". Matching is done
+on normalised words so that plural forms, hyphens and spacing do not matter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
+
+from kefu.store.records import Product, Variant
+
+_WORD = re.compile(r"[a-z0-9%.]+")
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("es") and word[:-2].endswith(("sh", "ch", "ss")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> List[str]:
+    """Lower-case, singular words of ``text``; hyphenated words are also kept joined."""
+    lowered = (text or "").lower()
+    found = [_singular(w.strip(".")) for w in _WORD.findall(lowered.replace("-", " "))]
+    found += [_singular(w) for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", lowered)]
+    found += [w.replace("-", "") for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", lowered)]
+    return [w for w in found if w]
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+def product_mention_score(text: str, product_name: str) -> int:
+    """How strongly ``text`` names the product: 0 none, 1 head noun only, 2+ fuller names."""
+    text_words: Set[str] = set(words(text))
+    name_words = words(product_name)
+    if _compact(product_name) and _compact(product_name) in _compact(text):
+        return len(name_words) + 1
+    head = name_words[-1] if name_words else ""
+    if head not in text_words:
+        return 0
+    return sum(1 for w in name_words if w in text_words)
+
+
+def rank_products(text: str, products: Iterable[Product]) -> List[Product]:
+    """Products mentioned in ``text``; when one names the product fully, only the best kept."""
+    scored: List[Tuple[int, Product]] = []
+    for product in products:
+        score = product_mention_score(text, product.name)
+        if score:
+            scored.append((score, product))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    # "camera" names three products equally; "digital camera" names one better than the rest.
+    return [product for score, product in sorted(scored, key=lambda s: -s[0]) if score == best]
+
+
+def mentioned_options(text: str, variants: Sequence[Variant]) -> Dict[str, str]:
+    """Option values of these variants that the text mentions, e.g. {"switch type": "clicky"}."""
+    chosen: Dict[str, str] = {}
+    for variant in variants:
+        for name, value in variant.options.items():
+            # Prefer the longest value for an option: "rose gold" over "gold".
+            if _mentions_option(text, name, value) and len(value) > len(chosen.get(name, "")):
+                chosen[name] = value
+    return chosen
+
+
+def _mentions_option(text: str, name: str, value: str) -> bool:
+    text_words = set(words(text))
+    lowered = value.lower()
+    if lowered in ("yes", "no", "none"):
+        # "waterproof" means waterproof: yes; "not waterproof" / "no backlight" mean no / none.
+        named = all(w in text_words for w in words(name))
+        negated = bool(re.search(r"\b(not|no|without|non)\b", text.lower()))
+        return named and (negated == (lowered != "yes"))
+    if len(value) <= 3 and value.isalpha():
+        # Sizes S, M, L, XL: "size m" or a capital M alone, never the "s" of "what's".
+        return bool(
+            re.search(rf"\bsize\s+{re.escape(lowered)}\b", text.lower())
+            or re.search(rf"(?<![\w']){re.escape(value.upper())}(?![\w'])", text)
+        )
+    value_words = words(value)
+    if value_words and all(w in text_words for w in value_words):
+        return True
+    return len(_compact(value)) > 3 and _compact(value) in _compact(text)
+
+
+def variants_matching(variants: Sequence[Variant], wanted: Dict[str, str]) -> List[Variant]:
+    return [v for v in variants if all(v.options.get(k) == val for k, val in wanted.items())]

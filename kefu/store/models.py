@@ -1,0 +1,218 @@
+"""SQLAlchemy table definitions of the shop's database.
+
+Only ``kefu.store`` imports this module: actions see the typed records of
+``kefu.store.records``, never ORM objects, so a session can never leak into a conversation.
+Money is stored as whole cents and handled as ``Decimal``: exact on every backend (SQLite
+has no decimal type and would round through floats).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Dict, List
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import BigInteger, TypeDecorator
+
+Base = declarative_base()
+
+
+class Money(TypeDecorator):  # type: ignore[type-arg]
+    """A ``Decimal`` amount with two decimals, stored as integer cents."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+MONEY = Money()
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: str = Column(String(64), primary_key=True)
+    first_name: str = Column(String(100), nullable=False)
+    last_name: str = Column(String(100), nullable=False)
+    email: str = Column(String(255), nullable=False, unique=True, index=True)
+    address1: str = Column(String(255), nullable=False)
+    address2: str = Column(String(255), nullable=False, default="")
+    city: str = Column(String(100), nullable=False)
+    state: str = Column(String(50), nullable=False)
+    country: str = Column(String(100), nullable=False)
+    zip: str = Column(String(20), nullable=False, index=True)
+    # Position of each customer in the seed file, so that an export keeps its order.
+    seed_position: int = Column(Integer, nullable=False, default=0)
+
+    payment_methods: List[PaymentMethodRow] = relationship(
+        "PaymentMethodRow", order_by="PaymentMethodRow.position", back_populates="customer"
+    )
+    orders: List[OrderRow] = relationship(
+        "OrderRow", order_by="OrderRow.customer_position", back_populates="customer"
+    )
+
+
+class PaymentMethodRow(Base):
+    __tablename__ = "payment_methods"
+
+    id: str = Column(String(64), primary_key=True)
+    customer_id: str = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    position: int = Column(Integer, nullable=False, default=0)
+    source: str = Column(String(32), nullable=False)  # gift_card | paypal | credit_card
+    brand: str | None = Column(String(32))
+    last_four: str | None = Column(String(4))
+    balance: Decimal | None = Column(MONEY)
+
+    customer: CustomerRow = relationship("CustomerRow", back_populates="payment_methods")
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+
+    id: str = Column(String(32), primary_key=True)
+    name: str = Column(String(100), nullable=False, index=True)
+    seed_position: int = Column(Integer, nullable=False, default=0)
+
+    variants: List[VariantRow] = relationship(
+        "VariantRow", order_by="VariantRow.position", back_populates="product"
+    )
+
+
+class VariantRow(Base):
+    __tablename__ = "variants"
+
+    item_id: str = Column(String(32), primary_key=True)
+    product_id: str = Column(ForeignKey("products.id"), nullable=False, index=True)
+    position: int = Column(Integer, nullable=False, default=0)
+    options: Dict[str, str] = Column(JSON, nullable=False)
+    price: Decimal = Column(MONEY, nullable=False)
+    available: bool = Column(Boolean, nullable=False)
+
+    product: ProductRow = relationship("ProductRow", back_populates="variants")
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: str = Column(String(32), primary_key=True)
+    customer_id: str = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    # Position of the order in its customer's list, and of the order in the seed file.
+    customer_position: int = Column(Integer, nullable=False, default=0)
+    seed_position: int = Column(Integer, nullable=False, default=0)
+    status: str = Column(String(64), nullable=False, index=True)
+    address1: str = Column(String(255), nullable=False)
+    address2: str = Column(String(255), nullable=False, default="")
+    city: str = Column(String(100), nullable=False)
+    state: str = Column(String(50), nullable=False)
+    country: str = Column(String(100), nullable=False)
+    zip: str = Column(String(20), nullable=False)
+    ordered_on: dt.date = Column(Date, nullable=False)
+    # Optimistic concurrency: every write bumps it, a write based on a stale read fails.
+    version: int = Column(Integer, nullable=False, default=1)
+
+    customer: CustomerRow = relationship("CustomerRow", back_populates="orders")
+    items: List[OrderItemRow] = relationship(
+        "OrderItemRow", order_by="OrderItemRow.position", back_populates="order"
+    )
+    fulfillments: List[FulfillmentRow] = relationship(
+        "FulfillmentRow", order_by="FulfillmentRow.position", back_populates="order"
+    )
+    payments: List[PaymentRow] = relationship(
+        "PaymentRow", order_by="PaymentRow.position", back_populates="order"
+    )
+
+
+class OrderItemRow(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    order_id: str = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    position: int = Column(Integer, nullable=False)
+    item_id: str = Column(String(32), nullable=False)
+    product_id: str = Column(String(32), nullable=False)
+    name: str = Column(String(100), nullable=False)
+    price: Decimal = Column(MONEY, nullable=False)
+    options: Dict[str, str] = Column(JSON, nullable=False)
+
+    order: OrderRow = relationship("OrderRow", back_populates="items")
+
+
+class FulfillmentRow(Base):
+    __tablename__ = "fulfillments"
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    order_id: str = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    position: int = Column(Integer, nullable=False)
+    tracking_ids: List[str] = Column(JSON, nullable=False)
+    item_ids: List[str] = Column(JSON, nullable=False)
+    carrier: str = Column(String(32), nullable=False)
+    shipped_on: dt.date = Column(Date, nullable=False)
+    expected_delivery_on: dt.date = Column(Date, nullable=False)
+    delivered_on: dt.date | None = Column(Date)
+
+    order: OrderRow = relationship("OrderRow", back_populates="fulfillments")
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    order_id: str = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    position: int = Column(Integer, nullable=False)
+    transaction_type: str = Column(String(32), nullable=False)  # payment | refund
+    amount: Decimal = Column(MONEY, nullable=False)
+    payment_method_id: str = Column(String(64), nullable=False)
+
+    order: OrderRow = relationship("OrderRow", back_populates="payments")
+
+
+class AuditRow(Base):
+    """One row per write: who changed what, when, and from which conversation."""
+
+    __tablename__ = "audit_log"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+    conversation_id: str | None = Column(String(255), index=True)
+    actor: str = Column(String(64), nullable=False)
+    action: str = Column(String(64), nullable=False)
+    entity: str = Column(String(64), nullable=False)
+    entity_id: str = Column(String(64), nullable=False)
+    changes: Dict[str, Any] = Column(JSON, nullable=False)
+
+
+class HandoffRow(Base):
+    """A request for a human agent, with the reason and the conversation to pick up."""
+
+    __tablename__ = "handoff_requests"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    conversation_id: str = Column(String(255), nullable=False, index=True)
+    customer_id: str | None = Column(String(64))
+    reason: str = Column(String(64), nullable=False)
+    note: str = Column(Text, nullable=False, default="")
+    status: str = Column(String(32), nullable=False, default="open")

@@ -1,0 +1,96 @@
+"""Run Kefu for real inside a test: the trained model, a live action server, a temporary store.
+
+Conversations go through Rasa's own message processing (NLU, policies, forms, the action
+server over HTTP), so a test sees exactly what a customer on the REST channel would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List
+
+from kefu.config import PROJECT_ROOT
+
+MODEL_PATH = PROJECT_ROOT / "models" / "kefu.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process serving {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class ActionServer:
+    """``python -m rasa_sdk`` on a free port, using the store at ``store_url``."""
+
+    def __init__(self, store_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        env = dict(os.environ, KEFU_STORE_URL=store_url)
+        self._log = open(log_path, "w")  # noqa: SIM115 - open for the server's lifetime
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_http(f"http://127.0.0.1:{self.port}/health", 60, self.process)
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+class Assistant:
+    """The trained model answering in-process, calling a live action server."""
+
+    def __init__(self, action_webhook: str, model_path: Path = MODEL_PATH) -> None:
+        from rasa.core.agent import Agent
+        from rasa.utils.endpoints import EndpointConfig
+
+        if not model_path.exists():
+            raise FileNotFoundError(f"{model_path} is missing: run `make train` first")
+        self.loop = asyncio.new_event_loop()
+        self.agent = Agent.load(str(model_path), action_endpoint=EndpointConfig(action_webhook))
+
+    def say(self, sender: str, text: str) -> List[str]:
+        """Send one message; return the texts Kefu answers with."""
+        replies = self.loop.run_until_complete(self.agent.handle_text(text, sender_id=sender))
+        return [r.get("text", "") for r in replies or [] if r.get("text")]
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        tracker = self.loop.run_until_complete(
+            self.agent.processor.fetch_tracker_with_initial_session(sender)
+        )
+        return tracker.current_state()
+
+    def close(self) -> None:
+        self.loop.close()

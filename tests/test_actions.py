@@ -1,0 +1,373 @@
+"""Every action, run as the action server runs it, against a temporary store."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common as common
+from actions.handoff import ActionDeclineHandoff, ActionFallback, ActionHandoff, ActionOfferHuman
+from actions.identification import ActionAskCustomerId, ValidateAuthForm, extract_name
+from actions.orders import ActionLastOrder, ActionOrderStatus, pick_listed_order
+from actions.products import ActionProductInfo
+from kefu.config import PROJECT_ROOT, settings
+from kefu.store import open_store
+from kefu.store.records import OrderSummary
+from kefu.store.seed import export_store
+from kefu.store.sql_store import SqlStore
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+SLOT_DEFAULTS = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
+
+
+@pytest.fixture(autouse=True)
+def action_store(store: SqlStore) -> Iterator[SqlStore]:
+    common.use_store(store)
+    yield store
+    common.use_store(None)
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform",
+    entities: List[Dict[str, Any]] | None = None,
+    events: List[Dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+    **slots: Any,
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+    }
+    all_slots = dict(SLOT_DEFAULTS, **slots)
+    history = list(events or []) + [{"event": "user", "text": text, "parse_data": message}]
+    loop = {"name": active_loop} if active_loop else {}
+    return Tracker("conv-test", all_slots, message, history, False, None, loop, "action_listen")
+
+
+def run(action: Action, t: Tracker) -> tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
+    return events, dispatcher.messages
+
+
+def responses(messages: List[Dict[str, Any]]) -> List[str]:
+    return [m.get("response") for m in messages]
+
+
+def slots_of(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+# Identification
+
+
+def form_tracker(text: str, intent: str = "inform", **slots: Any) -> Tracker:
+    # As Rasa's FormAction sends it: the requested slot set after the form's action event.
+    events = [
+        {"event": "action", "name": "auth_form"},
+        {"event": "slot", "name": "requested_slot", "value": "customer_id"},
+    ]
+    t = tracker(text, intent, active_loop="auth_form", requested_slot="customer_id", **slots)
+    t.events = t.events + events
+    return t
+
+
+def test_identification_by_email() -> None:
+    events, messages = run(ValidateAuthForm(), form_tracker("it's Noah.Brown7922@example.com"))
+    slots = slots_of(events)
+    assert slots["customer_id"] == "noah_brown_6181"
+    assert slots["auth_status"] == "verified"
+    assert slots["requested_slot"] is None  # the form is done
+    assert responses(messages) == ["utter_identity_verified"]
+
+
+def test_unknown_email_spends_an_attempt() -> None:
+    events, messages = run(ValidateAuthForm(), form_tracker("nobody@example.com"))
+    slots = slots_of(events)
+    assert slots["auth_attempts"] == 1
+    assert slots["customer_id"] is None
+    assert "auth_status" not in slots
+    assert responses(messages) == ["utter_identity_not_found"]
+
+
+def test_last_allowed_failure_locks_identification() -> None:
+    limit = settings().max_auth_attempts
+    events, _ = run(ValidateAuthForm(), form_tracker("nobody@example.com", auth_attempts=limit - 1))
+    slots = slots_of(events)
+    assert slots["auth_status"] == "failed"
+    assert slots["requested_slot"] is None
+
+
+def test_name_then_zip_over_two_messages() -> None:
+    events, messages = run(
+        ValidateAuthForm(),
+        form_tracker("my name is Noah Brown", entities=[]),
+    )
+    slots = slots_of(events)
+    assert slots["customer_name"] == "Noah Brown"
+    assert "auth_attempts" not in slots  # half an answer is not a failed attempt
+    assert messages == []
+
+    events, _ = run(ValidateAuthForm(), form_tracker("80279", customer_name="Noah Brown"))
+    assert slots_of(events)["customer_id"] == "noah_brown_6181"
+
+
+def test_name_and_wrong_zip_fails() -> None:
+    events, messages = run(ValidateAuthForm(), form_tracker("Noah Brown 99999"))
+    assert slots_of(events)["auth_attempts"] == 1
+    assert responses(messages) == ["utter_identity_not_found"]
+
+
+def test_digressions_are_left_to_the_dialogue_rules() -> None:
+    events, messages = run(ValidateAuthForm(), form_tracker("are you a bot", intent="bot_challenge"))
+    assert "customer_id" not in slots_of(events)
+    assert messages == []
+
+
+def test_order_number_instead_of_identity_costs_no_attempt() -> None:
+    events, messages = run(ValidateAuthForm(), form_tracker("#W2611340"))
+    slots = slots_of(events)
+    assert slots["customer_id"] is None
+    assert "auth_attempts" not in slots
+    assert messages == []
+
+
+def test_verified_customer_passes_the_form_without_questions() -> None:
+    t = tracker(
+        "where is my order", intent="track_order", auth_status="verified", customer_id="noah_brown_6181"
+    )
+    events, messages = run(ValidateAuthForm(), t)
+    assert slots_of(events) == {"requested_slot": None}
+    assert messages == []
+
+
+def test_store_down_during_identification() -> None:
+    common.use_store(open_store("sqlite:////nonexistent-dir/kefu.db"))
+    events, messages = run(ValidateAuthForm(), form_tracker("noah.brown7922@example.com"))
+    slots = slots_of(events)
+    assert slots["auth_status"] == "unavailable"
+    assert "auth_attempts" not in slots
+    assert responses(messages) == ["utter_store_unavailable"]
+
+
+@pytest.mark.parametrize(
+    "slots, expected",
+    [
+        ({}, "utter_ask_identity"),
+        ({"auth_attempts": 1}, "utter_ask_identity_retry"),
+        ({"customer_name": "Noah Brown"}, "utter_ask_zip_code"),
+        ({"zip_code": "80279"}, "utter_ask_full_name"),
+    ],
+)
+def test_question_depends_on_what_was_given(slots: Dict[str, Any], expected: str) -> None:
+    _, messages = run(ActionAskCustomerId(), tracker("", **slots))
+    assert responses(messages) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my name is Ava Nguyen and my zip is 10083", "Ava Nguyen"),
+        ("noah brown 80279", "noah brown"),
+        ("80279", None),
+        ("I think so", None),
+    ],
+)
+def test_extract_name(text: str, expected: str | None) -> None:
+    assert extract_name(text, []) == expected
+
+
+# Orders
+
+
+def test_order_status_by_number(action_store: SqlStore) -> None:
+    t = tracker(
+        "where is #W2611340", intent="track_order", customer_id="james_li_5688", auth_status="verified"
+    )
+    events, messages = run(ActionOrderStatus(), t)
+    (message,) = messages
+    assert message["response"] == "utter_order_processed"
+    order = action_store.get_order("#W2611340", "james_li_5688")
+    assert message["tracking_ids"] == order.tracking_ids[0]
+    assert message["carrier"] == order.fulfillments[0].carrier
+    assert "Water Bottle" in message["items"] and "Office Chair" in message["items"]
+    assert slots_of(events)["order_id"] is None
+
+
+def test_order_status_uses_the_number_given_before_identification() -> None:
+    t = tracker("noah.brown7922@example.com", customer_id="noah_brown_6181", order_id="W7678072")
+    _, messages = run(ActionOrderStatus(), t)
+    assert messages[0]["response"] == "utter_order_delivered"
+    assert messages[0]["order_id"] == "#W7678072"
+
+
+def test_someone_elses_order_reads_as_not_found() -> None:
+    t = tracker("#W2611340", customer_id="noah_brown_6181")
+    _, messages = run(ActionOrderStatus(), t)
+    assert messages == [{**messages[0], "response": "utter_order_not_found", "order_id": "#W2611340"}]
+    assert "items" not in messages[0]
+
+
+def test_several_orders_are_listed(action_store: SqlStore) -> None:
+    t = tracker("where is my order", intent="track_order", customer_id="james_li_5688")
+    events, messages = run(ActionOrderStatus(), t)
+    assert messages[0]["response"] == "utter_which_order"
+    listed = slots_of(events)["listed_orders"]
+    assert listed == [o.id for o in action_store.list_orders("james_li_5688")][: settings().max_orders_listed]
+
+    t = tracker("the second one", customer_id="james_li_5688", listed_orders=listed)
+    _, messages = run(ActionOrderStatus(), t)
+    assert messages[0]["order_id"] == listed[1]
+
+
+def test_single_order_needs_no_choice() -> None:
+    _, messages = run(
+        ActionOrderStatus(), tracker("my order?", intent="track_order", customer_id="noah_brown_6181")
+    )
+    assert messages[0]["order_id"] == "#W7678072"
+
+
+def test_order_actions_refuse_without_identification() -> None:
+    for action in (ActionOrderStatus(), ActionLastOrder()):
+        _, messages = run(action, tracker("#W2611340"))
+        assert responses(messages) == ["utter_ask_identity"]
+
+
+def test_last_order(action_store: SqlStore) -> None:
+    _, messages = run(ActionLastOrder(), tracker("what did I buy last", customer_id="ivan_santos_6635"))
+    newest = action_store.list_orders("ivan_santos_6635")[0]
+    assert messages[0]["response"] == "utter_last_order_intro"
+    assert messages[0]["order_id"] == messages[1]["order_id"] == newest.id
+
+
+SUMMARIES = [
+    OrderSummary("#W1", "pending", None, ("Grill",)),  # type: ignore[arg-type]
+    OrderSummary("#W2", "delivered", None, ("Water Bottle", "Office Chair")),  # type: ignore[arg-type]
+    OrderSummary("#W3", "delivered", None, ("Mechanical Keyboard",)),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the second one", "#W2"),
+        ("3", "#W3"),
+        ("the one with the keyboard", "#W3"),
+        ("the most recent", "#W1"),
+        ("the fifth", None),
+        ("hmm", None),
+    ],
+)
+def test_pick_listed_order(text: str, expected: str | None) -> None:
+    assert pick_listed_order(text, SUMMARIES) == expected
+
+
+# Products
+
+
+def test_product_with_options(action_store: SqlStore) -> None:
+    _, messages = run(
+        ActionProductInfo(), tracker("do you have the keyboard with clicky switches?", intent="product_info")
+    )
+    (message,) = messages
+    assert message["response"] == "utter_product_variants_match"
+    assert message["product"] == "Mechanical Keyboard"
+    assert message["wanted"] == "switch type clicky"
+    assert "switch type" not in message["variants"]  # not repeated back
+
+
+def test_product_overview_uses_the_previous_product() -> None:
+    t = tracker("how much is it?", intent="product_info", product="Office Chair")
+    events, messages = run(ActionProductInfo(), t)
+    assert messages[0]["response"] == "utter_product_overview"
+    assert messages[0]["product"] == "Office Chair"
+    assert slots_of(events)["product"] == "Office Chair"
+
+
+def test_ambiguous_and_unknown_products() -> None:
+    _, messages = run(ActionProductInfo(), tracker("a camera", intent="product_info"))
+    assert messages[0]["response"] == "utter_product_ambiguous"
+    _, messages = run(ActionProductInfo(), tracker("do you sell spaceships?", intent="product_info"))
+    assert responses(messages) == ["utter_product_unknown", "utter_ask_product"]
+
+
+def test_out_of_stock_and_missing_variants() -> None:
+    _, messages = run(
+        ActionProductInfo(), tracker("is the water bottle available in blue glass", intent="product_info")
+    )
+    assert messages[0]["response"] == "utter_product_variants_unavailable"
+    _, messages = run(ActionProductInfo(), tracker("a purple office chair", intent="product_info"))
+    assert messages[0]["response"] == "utter_product_no_variant"
+
+
+# Fallback and handoff
+
+
+def test_fallback_twice_offers_a_human() -> None:
+    events, messages = run(ActionFallback(), tracker("glorp", intent="nlu_fallback"))
+    assert responses(messages) == ["utter_rephrase"]
+    previous = [
+        {"event": "user", "text": "blorp"},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    events, messages = run(ActionFallback(), tracker("glorp", intent="nlu_fallback", events=previous))
+    assert responses(messages) == ["utter_still_not_understood", "utter_offer_human"]
+    assert slots_of(events) == {"handoff_offered": True, "handoff_reason": "not_understood"}
+
+
+def test_empty_message_is_answered() -> None:
+    _, messages = run(ActionFallback(), tracker("   ", intent="nlu_fallback"))
+    assert responses(messages) == ["utter_empty_message"]
+
+
+def test_handoff_is_recorded(action_store: SqlStore) -> None:
+    t = tracker("yes", intent="affirm", handoff_reason="identification_failed", handoff_offered=True)
+    events, messages = run(ActionHandoff(), t)
+    (entry,) = action_store.audit_log("conv-test")
+    assert entry.changes["reason"] == "identification_failed"
+    assert messages[0]["handoff_id"] == int(entry.entity_id)
+    assert slots_of(events)["handoff_offered"] is False
+
+
+def test_handoff_with_store_down_gives_contact_email() -> None:
+    common.use_store(open_store("sqlite:////nonexistent-dir/kefu.db"))
+    _, messages = run(ActionHandoff(), tracker("yes", intent="affirm"))
+    assert messages[0]["response"] == "utter_handoff_unavailable"
+    assert messages[0]["contact_email"] == settings().contact_email
+
+
+def test_offer_and_decline() -> None:
+    events, messages = run(ActionOfferHuman(), tracker("human", intent="contact_human_agent"))
+    assert slots_of(events)["handoff_offered"] is True
+    events, messages = run(ActionDeclineHandoff(), tracker("no", intent="deny"))
+    assert slots_of(events) == {"handoff_offered": False}
+    assert responses(messages) == ["utter_ok_not_now"]
+
+
+def test_unexpected_error_becomes_an_apology(action_store: SqlStore) -> None:
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("bug")
+
+    common.use_store(Broken())  # type: ignore[arg-type]
+    events, messages = run(ActionProductInfo(), tracker("keyboard", intent="product_info"))
+    assert responses(messages) == ["utter_something_went_wrong", "utter_offer_human"]
+    assert slots_of(events)["handoff_reason"] == "action_error"
+
+
+def test_reading_actions_change_nothing(action_store: SqlStore) -> None:
+    before = export_store(action_store)
+    run(ActionOrderStatus(), tracker("#W2611340", customer_id="james_li_5688"))
+    run(ActionLastOrder(), tracker("last", customer_id="james_li_5688"))
+    run(ActionProductInfo(), tracker("keyboard", intent="product_info"))
+    run(ValidateAuthForm(), form_tracker("james.li4495@example.com"))
+    assert export_store(action_store) == before
+    assert action_store.audit_log() == []

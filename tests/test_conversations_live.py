@@ -1,0 +1,259 @@
+"""End-to-end conversations: the trained model, the live action server and a real store.
+
+Each test talks to Kefu as a customer would and checks both what Kefu says (facts read
+back from the store, never typed into the test) and what the database holds afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from kefu.config import settings
+from kefu.store.seed import export_store
+from tests.conftest import Conversation, Live
+
+pytestmark = pytest.mark.conversation
+
+JAMES = "james_li_5688"  # four orders: two processed, two delivered
+NOAH = "noah_brown_6181"  # one delivered order, identified by name and zip code
+IVAN = "ivan_santos_6635"
+
+
+@pytest.fixture
+def unchanged_store(live: Live) -> Iterator[None]:
+    """Reading conversations must leave every table as it was and write no audit entry."""
+    before = export_store(live.store)
+    audit_before = len(live.store.audit_log())
+    yield
+    assert export_store(live.store) == before
+    assert len(live.store.audit_log()) == audit_before
+
+
+def email_of(live: Live, customer_id: str) -> str:
+    customer = live.store.get_customer(customer_id)
+    assert customer is not None
+    return customer.email
+
+
+def test_order_status_after_identification_by_email(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    order = live.store.get_order("#W2611340", JAMES)
+    assert order is not None and order.status == "processed"
+
+    assert "Hello" in chat.say("hi")
+    assert "email" in chat.say("where is my order #W2611340?")
+    reply = chat.say(f"my email is {email_of(live, JAMES)}")
+
+    assert "verified" in reply
+    assert order.id in reply
+    for tracking_id in order.tracking_ids:
+        assert tracking_id in reply
+    assert order.fulfillments[0].carrier in reply
+    assert order.items[0].name in reply
+    assert chat.slot("customer_id") == JAMES
+
+
+def test_identification_by_name_and_zip_over_two_turns(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    customer = live.store.get_customer(NOAH)
+    assert customer is not None
+    (summary,) = live.store.list_orders(NOAH)
+
+    chat.say("has my package shipped?")
+    assert "zip code" in chat.say(f"my name is {customer.first_name} {customer.last_name}")
+    reply = chat.say(customer.address.zip)
+
+    assert "verified" in reply
+    # A single order needs no "which one?": its status comes straight away.
+    assert summary.id in reply
+    assert "delivered" in reply
+
+
+def test_several_orders_are_listed_and_one_is_picked(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    orders = live.store.list_orders(JAMES)
+    assert len(orders) > 1
+
+    chat.say("I want to check on my order")
+    listing = chat.say(email_of(live, JAMES))
+    for summary in orders[: settings().max_orders_listed]:
+        assert summary.id in listing
+
+    second = live.store.get_order(orders[1].id, JAMES)
+    assert second is not None
+    reply = chat.say("the second one")
+    assert second.id in reply
+    assert orders[0].id not in reply
+
+
+def test_last_order(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    newest = live.store.list_orders(IVAN)[0]
+    chat.say("what did I order last?")
+    reply = chat.say(email_of(live, IVAN))
+    assert f"most recent order is {newest.id}" in reply
+    for name in newest.item_names:
+        assert name in reply
+
+
+def test_someone_elses_order_is_refused_without_leaking(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    james_order = live.store.get_order("#W2611340", JAMES)
+    assert james_order is not None
+    chat.say("where is my order")
+    chat.say(email_of(live, NOAH))
+
+    reply = chat.say(f"what about order {james_order.id}?")
+    assert "couldn't find order #W2611340 on your account" in reply
+    # Nothing of the other customer's order may appear.
+    for fact in [*james_order.tracking_ids, *(i.name for i in james_order.items), "processed"]:
+        assert fact not in reply
+    # The same words as for an order that does not exist at all.
+    assert "couldn't find order #W0000001 on your account" in chat.say("and #W0000001?")
+
+
+def test_three_failed_identifications_offer_a_human(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    chat.say("where is my order?")
+    for attempt in range(settings().max_auth_attempts - 1):
+        reply = chat.say(f"nobody{attempt}@nowhere.example.org")
+        assert "couldn't find an account" in reply
+        assert "try again" in reply
+    reply = chat.say("someone@nowhere.example.org")
+    assert "couldn't verify your identity" in reply
+    assert "human agent" in reply
+    assert chat.slot("customer_id") is None
+    # Still locked: a known email now does not unlock orders in this conversation.
+    assert "couldn't verify" in chat.say("where is my order #W2611340")
+    assert chat.slot("customer_id") is None
+
+
+def test_product_question_answers_from_catalogue(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    (keyboard,) = live.store.find_products("mechanical keyboard")
+    clicky = [v for v in keyboard.variants if v.options.get("switch type") == "clicky" and v.available]
+    assert clicky
+
+    reply = chat.say("do you have the keyboard with clicky switches?")
+    assert "Mechanical Keyboard" in reply and "clicky" in reply
+    assert f"${clicky[0].price:,.2f}" in reply
+
+
+def test_product_overview_and_ambiguity(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    (chair,) = live.store.find_products("office chair")
+    reply = chat.say("how much is the office chair?")
+    cheapest = min(v.price for v in chair.variants)
+    assert f"${cheapest:,.2f}" in reply
+    assert str(len(chair.variants)) in reply
+
+    cameras = live.store.find_products("camera")
+    assert len(cameras) > 1
+    reply = chat.say("tell me about your cameras")
+    for camera in cameras:
+        assert camera.name in reply
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("are you a bot?", "automated assistant"),
+        ("what can you do?", "I can tell you where your orders are"),
+        ("what's the weather like in Paris tomorrow?", "not something I can help with"),
+        ("thanks a lot", "You're welcome"),
+        ("bye", "Goodbye"),
+    ],
+)
+def test_small_talk(live: Live, message: str, expected: str) -> None:
+    assert expected in live.conversation().say(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "😀😀😀", "??!!", "where is my order " * 600, "asdkjh qwpoeiru zxmcnv"],
+)
+def test_bad_input_gets_an_answer_and_the_conversation_goes_on(live: Live, message: str) -> None:
+    chat = live.conversation()
+    assert chat.say(message).strip(), "Kefu must always answer"
+    # The conversation still works afterwards.
+    assert "automated assistant" in chat.say("are you a bot?")
+
+
+def test_digression_during_identification_then_back(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    chat.say("where is my order #W7678072")
+    reply = chat.say("wait, are you a bot?")
+    assert "automated assistant" in reply
+    assert "email" in reply  # Kefu comes back to its question
+    reply = chat.say(email_of(live, NOAH))
+    assert "#W7678072" in reply
+
+
+def test_declining_identification_leaves_the_form(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    chat.say("where is my order?")
+    reply = chat.say("no, I don't want to")
+    assert "No problem" in reply
+    assert "automated assistant" in chat.say("are you a bot?")
+
+
+def test_asking_for_a_human_records_a_handoff(live: Live) -> None:
+    chat = live.conversation()
+    reply = chat.say("I want to talk to a real person")
+    assert "human agent" in reply
+    (entry,) = [e for e in live.store.audit_log(chat.sender) if e.action == "request_handoff"]
+    assert entry.changes["reason"] == "customer_request"
+    assert f"#{entry.entity_id}" in reply
+
+
+def test_fallback_rephrases_then_offers_a_human(live: Live) -> None:
+    # "/nlu_fallback" is Rasa's way to send an intent directly: the NLU confidence of a
+    # real message is the model's business, what follows a low one is the dialogue's.
+    chat = live.conversation()
+    assert "say it another way" in chat.say("/nlu_fallback")
+    second = chat.say("/nlu_fallback")
+    assert "still not sure" in second and "human agent" in second
+    assert "request #" in chat.say("yes please")
+    (entry,) = live.store.audit_log(chat.sender)
+    assert entry.changes["reason"] == "not_understood"
+
+
+def test_declining_the_offered_human(live: Live) -> None:
+    chat = live.conversation()
+    chat.say("/nlu_fallback")
+    chat.say("/nlu_fallback")
+    assert "No problem" in chat.say("no thanks")
+    assert live.store.audit_log(chat.sender) == []
+
+
+@pytest.fixture(scope="module")
+def store_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Kefu whose action server points at a database that does not answer."""
+    from tests.harness import ActionServer, Assistant
+
+    # Nothing listens on port 9 of the loopback: connections are refused at once.
+    server = ActionServer(
+        "postgresql+psycopg2://kefu:kefu@127.0.0.1:9/kefu",
+        tmp_path_factory.mktemp("down") / "actions.log",
+    )
+    try:
+        assistant = Assistant(server.webhook)
+        yield assistant
+        assistant.close()
+    finally:
+        server.stop()
+
+
+def test_unreachable_store_apologises_and_offers_a_human(store_down: object) -> None:
+    chat = Conversation(store_down, "store-down-1")
+    chat.say("where is my order #W2611340")
+    reply = chat.say("james.li4495@example.com")
+    assert "isn't responding" in reply
+    assert "human agent" in reply
+    # Accepting the offer cannot reach the store either: Kefu says how to get help instead.
+    assert settings().contact_email in chat.say("yes")
+    # The conversation goes on, and product questions fail just as gracefully.
+    assert "isn't responding" in chat.say("how much is the office chair?")
+    assert "automated assistant" in chat.say("are you a bot?")

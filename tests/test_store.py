@@ -1,0 +1,208 @@
+"""The store API against a temporary SQLite database seeded from the shipped seed files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from kefu.config import settings
+from kefu.store import StoreUnavailable, normalize_email, normalize_order_id, open_store, prepare_store
+from kefu.store.models import Base
+from kefu.store.seed import SEED_DIR, derive_carrier, derive_dates, export_store, read_seed
+from kefu.store.sql_store import SqlStore
+
+REFERENCE = dt.date(2026, 11, 28)
+
+
+def test_export_reproduces_the_seed_exactly(store: SqlStore) -> None:
+    assert export_store(store) == read_seed()
+
+
+def test_migrations_create_exactly_the_model_tables(store_url: str) -> None:
+    """Alembic's migrations and the SQLAlchemy models must describe the same schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(store_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
+
+
+def test_prepare_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    first = export_store(prepare_store(url))
+    second = export_store(prepare_store(url))  # already seeded: nothing is added twice
+    assert first == second
+    assert len(second["orders"]) == len(read_seed()["orders"])
+
+
+def test_reset_restores_the_seed_and_empties_the_audit_log(store: SqlStore, store_url: str) -> None:
+    store.request_handoff("c1", None, "customer_request")
+    assert store.audit_log()
+    reset = prepare_store(store_url, reset=True)
+    assert reset.audit_log() == []
+    assert export_store(reset) == read_seed()
+
+
+def test_find_customer_by_email_is_case_and_space_insensitive(store: SqlStore) -> None:
+    customer = store.find_customer_by_email("  Noah.Brown7922@EXAMPLE.com ")
+    assert customer is not None
+    assert customer.id == "noah_brown_6181"
+    assert customer.address.zip == "80279"
+    sources = {p.source for p in customer.payment_methods}
+    assert sources == {"paypal", "credit_card"}
+    card = next(p for p in customer.payment_methods if p.source == "credit_card")
+    assert card.describe() == "Mastercard card ending in 9212"
+
+
+def test_find_customer_by_name_and_zip(store: SqlStore) -> None:
+    assert store.find_customer_by_name_and_zip("noah", "BROWN", "80279").id == "noah_brown_6181"
+    # Several customers share a name: the zip code tells them apart, a wrong one finds nobody.
+    assert store.find_customer_by_name_and_zip("Noah", "Brown", "10001") is None
+    assert store.find_customer_by_name_and_zip("", "Brown", "80279") is None
+
+
+def test_unknown_customer_and_empty_email(store: SqlStore) -> None:
+    assert store.find_customer_by_email("nobody@example.com") is None
+    assert store.find_customer_by_email("") is None
+    assert store.get_customer("nobody_1") is None
+
+
+def test_orders_are_scoped_to_their_customer(store: SqlStore) -> None:
+    order = store.get_order("#W2611340", "james_li_5688")
+    assert order is not None
+    assert order.customer_id == "james_li_5688"
+    assert order.total == Decimal("47.84") + Decimal("488.81")
+    assert order.tracking_ids == ("357962501027",)
+    # Another customer asking for it gets exactly what a missing order gives.
+    assert store.get_order("#W2611340", "noah_brown_6181") is None
+    assert store.get_order("#W0000000", "noah_brown_6181") is None
+
+
+def test_list_orders_newest_first(store: SqlStore) -> None:
+    orders = store.list_orders("james_li_5688")
+    seed_ids = read_seed()["users"]["james_li_5688"]["orders"]
+    assert sorted(o.id for o in orders) == sorted(seed_ids)
+    dates = [o.ordered_on for o in orders]
+    assert dates == sorted(dates, reverse=True)
+    assert store.list_orders("nobody_1") == []
+
+
+def test_derived_dates_follow_the_status() -> None:
+    for order_id in ("#W1000000", "#W2611340", "#W9999999"):
+        pending = derive_dates(order_id, "pending", REFERENCE)
+        assert pending.shipped_on is None and pending.ordered_on <= REFERENCE
+        processed = derive_dates(order_id, "processed", REFERENCE)
+        assert processed.ordered_on < processed.shipped_on <= REFERENCE < processed.expected_delivery_on
+        delivered = derive_dates(order_id, "delivered", REFERENCE)
+        assert delivered.ordered_on < delivered.shipped_on < delivered.delivered_on < REFERENCE
+        assert delivered.delivered_on == delivered.expected_delivery_on
+        cancelled = derive_dates(order_id, "cancelled", REFERENCE)
+        assert cancelled.delivered_on is None
+
+
+def test_derivation_is_deterministic_and_spreads() -> None:
+    ids = [f"#W{n:07d}" for n in range(200)]
+    first = [derive_dates(i, "delivered", REFERENCE) for i in ids]
+    assert first == [derive_dates(i, "delivered", REFERENCE) for i in ids]
+    assert len({d.ordered_on for d in first}) > 50
+    carriers = settings().store.seed.carriers
+    assert {derive_carrier(str(n), carriers) for n in range(200)} == set(carriers)
+
+
+def test_seeded_store_dates_match_the_configured_reference(store: SqlStore) -> None:
+    order = store.get_order("#W2611340", "james_li_5688")
+    expected = derive_dates("#W2611340", "processed", settings().store.seed.reference_date)
+    assert order.ordered_on == expected.ordered_on
+    assert order.fulfillments[0].expected_delivery_on == expected.expected_delivery_on
+
+
+def test_products_and_variants(store: SqlStore) -> None:
+    products = store.list_products()
+    assert len(products) == len(read_seed()["products"])
+    keyboard = store.get_product("1656367028")
+    assert keyboard is not None and keyboard.name == "Mechanical Keyboard"
+    seed_variants = read_seed()["products"]["1656367028"]["variants"]
+    assert {v.item_id for v in keyboard.variants} == set(seed_variants)
+    assert all(v.price == Decimal(str(seed_variants[v.item_id]["price"])) for v in keyboard.variants)
+    assert len(keyboard.available_variants) == sum(v["available"] for v in seed_variants.values())
+
+
+def test_money_is_exact(store: SqlStore) -> None:
+    """Amounts go in and out as Decimal cents, with no float rounding on SQLite."""
+    seed_orders = json.loads((SEED_DIR / "orders.json").read_text())
+    for order_id in list(seed_orders)[:100]:
+        seed = seed_orders[order_id]
+        order = store.get_order(order_id, seed["user_id"])
+        assert [p.amount for p in order.payments] == [
+            Decimal(str(p["amount"])) for p in seed["payment_history"]
+        ]
+
+
+def test_handoff_is_recorded_in_the_audit_log(store: SqlStore) -> None:
+    request = store.request_handoff("conv-1", "noah_brown_6181", "customer_request", note="help")
+    assert request.status == "open" and request.reason == "customer_request"
+    (entry,) = store.audit_log("conv-1")
+    assert entry.action == "request_handoff"
+    assert entry.entity_id == str(request.id)
+    assert entry.changes == {"reason": "customer_request", "customer_id": "noah_brown_6181"}
+    assert store.audit_log("another-conversation") == []
+
+
+def test_reads_write_nothing(store: SqlStore) -> None:
+    before = export_store(store)
+    store.find_customer_by_email("noah.brown7922@example.com")
+    store.list_orders("noah_brown_6181")
+    store.get_order("#W7678072", "noah_brown_6181")
+    store.find_products("keyboard")
+    assert export_store(store) == before
+    assert store.audit_log() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-dir/kefu.db",
+        "postgresql+psycopg2://kefu:kefu@127.0.0.1:9/kefu",
+    ],
+)
+def test_unreachable_database_raises_store_unavailable(url: str) -> None:
+    unreachable = open_store(url)
+    with pytest.raises(StoreUnavailable):
+        unreachable.find_customer_by_email("noah.brown7922@example.com")
+    with pytest.raises(StoreUnavailable):
+        unreachable.check_health()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("where is #W2611340?", "#W2611340"),
+        ("order w2611340 please", "#W2611340"),
+        ("W 2611340", "#W2611340"),
+        ("#W261134", None),
+        ("#W26113401", None),
+        ("", None),
+    ],
+)
+def test_normalize_order_id(text: str, expected: str) -> None:
+    assert normalize_order_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my email is Noah.Brown7922@Example.com.", "noah.brown7922@example.com"),
+        ("noah at example dot com", None),
+        ("@@@", None),
+    ],
+)
+def test_normalize_email(text: str, expected: str) -> None:
+    assert normalize_email(text) == expected
