@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, TypeVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from kefu.config import settings
@@ -51,9 +51,13 @@ def joined(parts: Iterable[str]) -> str:
 
 
 def offer_human_events(dispatcher: CollectingDispatcher, reason: str) -> EventList:
-    """Ask whether the customer wants a human; the next yes/no is handled by rules."""
+    """Ask whether the customer wants a human, then wait for the yes or no (handled by rules)."""
     dispatcher.utter_message(response="utter_offer_human")
-    return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", reason)]
+    return [
+        SlotSet("handoff_offered", True),
+        SlotSet("handoff_reason", reason),
+        FollowupAction("action_listen"),
+    ]
 
 
 def store_unavailable_events(dispatcher: CollectingDispatcher) -> EventList:

@@ -22,9 +22,7 @@ class ActionOfferHuman(Action):
     def name(self) -> str:
         return "action_offer_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         reason = "customer_request"
         if tracker.get_slot("auth_status") == "unavailable":
             reason = "store_unavailable"
@@ -41,9 +39,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         reason = tracker.get_slot("handoff_reason") or "customer_request"
         last_text = next(
             (e.get("text") for e in reversed(tracker.events) if e.get("event") == "user" and e.get("text")),
@@ -64,9 +60,7 @@ class ActionDeclineHandoff(Action):
     def name(self) -> str:
         return "action_decline_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         dispatcher.utter_message(response="utter_ok_not_now")
         return [SlotSet("handoff_offered", False)]
 
@@ -77,9 +71,7 @@ class ActionFallback(Action):
     def name(self) -> str:
         return "action_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         text = ((tracker.latest_message or {}).get("text") or "").strip()
         if not text:
             dispatcher.utter_message(response="utter_empty_message")
@@ -88,7 +80,7 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_rephrase")
             return [FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_still_not_understood")
-        return offer_human_events(dispatcher, "not_understood") + [FollowupAction("action_listen")]
+        return offer_human_events(dispatcher, "not_understood")
 
     def _follows_a_fallback(self, tracker: Tracker) -> bool:
         """Whether Kefu's previous turn was already this fallback (derived, not stored)."""

@@ -18,131 +18,32 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import EventList, never_crash, offer_human_events, store
 from kefu.config import settings
 from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
+from kefu.store.base import EMAIL_PATTERN
 from kefu.store.records import Customer
 
 ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
-# Words around a name that are not part of it: "my name is Ava Nguyen and my zip is 10083".
-_FILLER = {
-    "my",
-    "name",
-    "names",
-    "name's",
-    "is",
-    "it's",
-    "its",
-    "i",
-    "am",
-    "i'm",
-    "im",
-    "this",
-    "and",
-    "zip",
-    "code",
-    "zipcode",
-    "postcode",
-    "postal",
-    "the",
-    "it",
-    "hi",
-    "hello",
-    "hey",
-    "sure",
-    "ok",
-    "okay",
-    "yes",
-    "please",
-    "here",
-    "you",
-    "go",
-    "called",
-    "me",
-    "live",
-    "in",
-    "at",
-    "thanks",
-    "thank",
-    "of",
-    "with",
-    "number",
-    "first",
-    "last",
-    "full",
-    "a",
-    "an",
-    # Common words of replies that are not names ("I think so", "not sure", "why do you need it").
-    "think",
-    "so",
-    "not",
-    "don't",
-    "dont",
-    "know",
-    "what",
-    "why",
-    "how",
-    "no",
-    "do",
-    "need",
-    "want",
-    "that",
-    "can",
-    "cannot",
-    "can't",
-    "will",
-    "would",
-    "order",
-    "email",
-    "account",
-    "remember",
-    "forgot",
-    "again",
-    "wait",
-    "one",
-    "moment",
-    "sorry",
-    "right",
-    "wrong",
-    "well",
-    "just",
-    "now",
-    "yeah",
-    "yep",
-    "nope",
-    "maybe",
-    "have",
-    "has",
-    "had",
-    "for",
-    "to",
-    "on",
-    "your",
-    "our",
-    "we",
-    "they",
-    "he",
-    "she",
-    "are",
-    "was",
-    "be",
-    "where",
-    "when",
-    "who",
-}
-# Intents that are a digression during identification, not an answer to it: the form
-# steps aside and the dialogue rules answer them.
+# Words around a name that are not part of it ("my name is Ava Nguyen and my zip is 10083"),
+# and common words of replies that are not names ("I think so", "not sure").
+_FILLER = set(
+    """
+    my name names name's is it's its i am i'm im this and zip code zipcode postcode postal
+    the it hi hello hey sure ok okay yes please here you go called me live in at thanks
+    thank of with number first last full a an think so not don't dont know what why how
+    no do need want that can cannot can't will would order email account remember forgot
+    again wait one moment sorry right wrong well just now yeah yep nope maybe have has had
+    for to on your our we they he she are was be where when who
+    """.split()
+)
 # Intents of a message that answers the identification question.
 ANSWER_INTENTS = {"inform", "nlu_fallback", "affirm"}
-DIGRESSION_INTENTS = {
-    "greet",
-    "goodbye",
-    "thank",
-    "deny",
-    "bot_challenge",
-    "ask_capabilities",
-    "contact_human_agent",
-    "out_of_scope",
-    "product_info",
-}
-
+# Intents that are a digression during identification, not an answer to it: the form
+# steps aside and the dialogue rules answer them.
+DIGRESSION_INTENTS = set(
+    """
+    greet goodbye thank deny bot_challenge ask_capabilities contact_human_agent
+    out_of_scope product_info
+    """.split()
+)
 IDENTIFICATION_SLOTS = ("customer_id", "customer_name", "zip_code", "auth_status", "auth_attempts")
 
 
@@ -151,14 +52,9 @@ def extract_zip(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def extract_name(text: str, entities: List[Dict[str, Any]], free_text: bool = True) -> str | None:
-    """A full name from a ``person`` entity, or (``free_text``) the words left after fillers."""
-    for entity in entities:
-        if entity.get("entity") == "person" and len(str(entity.get("value", "")).split()) >= 2:
-            return str(entity["value"]).strip()
-    if not free_text:
-        return None
-    cleaned = ZIP_PATTERN.sub(" ", text or "")
+def extract_name(text: str) -> str | None:
+    """A full name: the two or three words left after removing fillers, zip codes and emails."""
+    cleaned = ZIP_PATTERN.sub(" ", EMAIL_PATTERN.sub(" ", text or ""))
     words = [w for w in re.findall(r"[^\W\d_][\w'-]*", cleaned) if w.lower() not in _FILLER]
     return " ".join(words[:3]) if 2 <= len(words) <= 3 else None
 
@@ -217,16 +113,13 @@ class ValidateAuthForm(FormValidationAction):
             dispatcher.utter_message(response="utter_store_unavailable")
             return {"auth_status": "unavailable"}
 
-    def _identify(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, message: Dict[str, Any]
-    ) -> Dict[str, Any]:
+    def _identify(self, dispatcher: CollectingDispatcher, tracker: Tracker, message: Dict[str, Any]) -> Dict[str, Any]:
         text = message.get("text") or ""
-        entities = message.get("entities") or []
         intent = (message.get("intent") or {}).get("name")
         email = normalize_email(text)
         new_zip = extract_zip(text)
         # Free-text names are only trusted when the message is an answer, not a question.
-        new_name = extract_name(text, entities, free_text=intent == "inform")
+        new_name = extract_name(text) if intent == "inform" else None
         gave_identity = bool(email or new_zip or new_name)
         if (normalize_order_id(text) and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
             # An order number or another order question instead of an identity: keep the
@@ -271,9 +164,7 @@ class ActionAskCustomerId(Action):
     def name(self) -> str:
         return "action_ask_customer_id"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         name, zip_code = tracker.get_slot("customer_name"), tracker.get_slot("zip_code")
         if name and not zip_code:
             dispatcher.utter_message(response="utter_ask_zip_code", customer_name=name.split()[0])
@@ -293,10 +184,6 @@ class ActionIdentificationLocked(Action):
         return "action_identification_locked"
 
     @never_crash
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
-        dispatcher.utter_message(
-            response="utter_identification_failed", attempts=settings().max_auth_attempts
-        )
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        dispatcher.utter_message(response="utter_identification_failed", attempts=settings().max_auth_attempts)
         return offer_human_events(dispatcher, "identification_failed")

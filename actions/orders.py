@@ -92,9 +92,7 @@ class ActionOrderStatus(Action):
         return "action_order_status"
 
     @never_crash
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         customer_id = tracker.get_slot("customer_id")
         if not customer_id:
             dispatcher.utter_message(response="utter_ask_identity")
@@ -130,9 +128,7 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(response="utter_no_orders")
             return [SlotSet("order_id", None)]
         shown = orders[: settings().max_orders_listed]
-        dispatcher.utter_message(
-            response="utter_which_order", count=len(orders), order_list=list_orders_text(shown)
-        )
+        dispatcher.utter_message(response="utter_which_order", count=len(orders), order_list=list_orders_text(shown))
         return [SlotSet("listed_orders", [o.id for o in shown]), SlotSet("order_id", None)]
 
 
@@ -143,9 +139,7 @@ class ActionLastOrder(Action):
         return "action_last_order"
 
     @never_crash
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         customer_id = tracker.get_slot("customer_id")
         if not customer_id:
             dispatcher.utter_message(response="utter_ask_identity")

@@ -63,9 +63,7 @@ class ActionProductInfo(Action):
         return "action_product_info"
 
     @never_crash
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         text = (tracker.latest_message or {}).get("text") or ""
         products = self._products_for(text, tracker.get_slot("product"))
         if not products:
@@ -73,9 +71,7 @@ class ActionProductInfo(Action):
             dispatcher.utter_message(response="utter_ask_product")
             return [SlotSet("product", None)]
         if len(products) > 1:
-            dispatcher.utter_message(
-                response="utter_product_ambiguous", products=joined(p.name for p in products)
-            )
+            dispatcher.utter_message(response="utter_product_ambiguous", products=joined(p.name for p in products))
             return [SlotSet("product", None)]
         product = products[0]
         self._answer(dispatcher, text, product)

@@ -73,9 +73,7 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
     seed_raw = _require(store_raw, "seed", "store")
     url = env.get("KEFU_STORE_URL") or _require(store_raw, "url", "store")
     seed = SeedSettings(
-        reference_date=_as_date(
-            _require(seed_raw, "reference_date", "store.seed"), "store.seed.reference_date"
-        ),
+        reference_date=_as_date(_require(seed_raw, "reference_date", "store.seed"), "store.seed.reference_date"),
         carriers=list(_require(seed_raw, "carriers", "store.seed")),
     )
     if not seed.carriers:

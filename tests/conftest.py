@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -20,16 +21,42 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def store_url(template_db: Path, tmp_path: Path) -> str:
-    path = tmp_path / "kefu.db"
-    shutil.copy(template_db, path)
-    return f"sqlite:///{path}"
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[str, str]]:
+    """A PostgreSQL server with a migrated, seeded template database."""
+    from tests.postgres import create_database, postgres_server, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test the PostgreSQL backend: {reason}")
+        pytest.skip(reason)
+    with postgres_server() as admin_url:
+        template = f"kefu_template_{uuid.uuid4().hex[:8]}"
+        seeded = prepare_store(create_database(admin_url, template))
+        seeded.engine.dispose()  # a template database must have no open connection
+        yield admin_url, template
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, template_db: Path, tmp_path: Path) -> Iterator[str]:
+    """A fresh seeded store for one test, on each backend Kefu supports."""
+    if request.param == "sqlite":
+        path = tmp_path / "kefu.db"
+        shutil.copy(template_db, path)
+        yield f"sqlite:///{path}"
+        return
+    from tests.postgres import create_database
+
+    admin_url, template = request.getfixturevalue("postgres_template")
+    yield create_database(admin_url, f"kefu_test_{uuid.uuid4().hex[:12]}", template=template)
 
 
 @pytest.fixture
-def store(store_url: str) -> SqlStore:
-    return open_store(store_url)
+def store(store_url: str) -> Iterator[SqlStore]:
+    opened = open_store(store_url)
+    yield opened
+    opened.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -87,9 +87,7 @@ class Assistant:
         return [r.get("text", "") for r in replies or [] if r.get("text")]
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        tracker = self.loop.run_until_complete(
-            self.agent.processor.fetch_tracker_with_initial_session(sender)
-        )
+        tracker = self.loop.run_until_complete(self.agent.processor.fetch_tracker_with_initial_session(sender))
         return tracker.current_state()
 
     def close(self) -> None:

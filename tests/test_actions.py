@@ -140,9 +140,7 @@ def test_order_number_instead_of_identity_costs_no_attempt() -> None:
 
 
 def test_verified_customer_passes_the_form_without_questions() -> None:
-    t = tracker(
-        "where is my order", intent="track_order", auth_status="verified", customer_id="noah_brown_6181"
-    )
+    t = tracker("where is my order", intent="track_order", auth_status="verified", customer_id="noah_brown_6181")
     events, messages = run(ValidateAuthForm(), t)
     assert slots_of(events) == {"requested_slot": None}
     assert messages == []
@@ -181,16 +179,14 @@ def test_question_depends_on_what_was_given(slots: Dict[str, Any], expected: str
     ],
 )
 def test_extract_name(text: str, expected: str | None) -> None:
-    assert extract_name(text, []) == expected
+    assert extract_name(text) == expected
 
 
 # Orders
 
 
 def test_order_status_by_number(action_store: SqlStore) -> None:
-    t = tracker(
-        "where is #W2611340", intent="track_order", customer_id="james_li_5688", auth_status="verified"
-    )
+    t = tracker("where is #W2611340", intent="track_order", customer_id="james_li_5688", auth_status="verified")
     events, messages = run(ActionOrderStatus(), t)
     (message,) = messages
     assert message["response"] == "utter_order_processed"
@@ -228,9 +224,7 @@ def test_several_orders_are_listed(action_store: SqlStore) -> None:
 
 
 def test_single_order_needs_no_choice() -> None:
-    _, messages = run(
-        ActionOrderStatus(), tracker("my order?", intent="track_order", customer_id="noah_brown_6181")
-    )
+    _, messages = run(ActionOrderStatus(), tracker("my order?", intent="track_order", customer_id="noah_brown_6181"))
     assert messages[0]["order_id"] == "#W7678072"
 
 

@@ -141,9 +141,7 @@ def test_money_is_exact(store: SqlStore) -> None:
     for order_id in list(seed_orders)[:100]:
         seed = seed_orders[order_id]
         order = store.get_order(order_id, seed["user_id"])
-        assert [p.amount for p in order.payments] == [
-            Decimal(str(p["amount"])) for p in seed["payment_history"]
-        ]
+        assert [p.amount for p in order.payments] == [Decimal(str(p["amount"])) for p in seed["payment_history"]]
 
 
 def test_handoff_is_recorded_in_the_audit_log(store: SqlStore) -> None:

@@ -67,9 +67,7 @@ class CustomerRow(Base):
     payment_methods: List[PaymentMethodRow] = relationship(
         "PaymentMethodRow", order_by="PaymentMethodRow.position", back_populates="customer"
     )
-    orders: List[OrderRow] = relationship(
-        "OrderRow", order_by="OrderRow.customer_position", back_populates="customer"
-    )
+    orders: List[OrderRow] = relationship("OrderRow", order_by="OrderRow.customer_position", back_populates="customer")
 
 
 class PaymentMethodRow(Base):
@@ -93,9 +91,7 @@ class ProductRow(Base):
     name: str = Column(String(100), nullable=False, index=True)
     seed_position: int = Column(Integer, nullable=False, default=0)
 
-    variants: List[VariantRow] = relationship(
-        "VariantRow", order_by="VariantRow.position", back_populates="product"
-    )
+    variants: List[VariantRow] = relationship("VariantRow", order_by="VariantRow.position", back_populates="product")
 
 
 class VariantRow(Base):
@@ -131,15 +127,11 @@ class OrderRow(Base):
     version: int = Column(Integer, nullable=False, default=1)
 
     customer: CustomerRow = relationship("CustomerRow", back_populates="orders")
-    items: List[OrderItemRow] = relationship(
-        "OrderItemRow", order_by="OrderItemRow.position", back_populates="order"
-    )
+    items: List[OrderItemRow] = relationship("OrderItemRow", order_by="OrderItemRow.position", back_populates="order")
     fulfillments: List[FulfillmentRow] = relationship(
         "FulfillmentRow", order_by="FulfillmentRow.position", back_populates="order"
     )
-    payments: List[PaymentRow] = relationship(
-        "PaymentRow", order_by="PaymentRow.position", back_populates="order"
-    )
+    payments: List[PaymentRow] = relationship("PaymentRow", order_by="PaymentRow.position", back_populates="order")
 
 
 class OrderItemRow(Base):

@@ -252,9 +252,7 @@ def export_store(store: SqlStore) -> Dict[str, Dict[str, Any]]:
             .order_by(m.OrderRow.seed_position)
         ).all()
         products = session.scalars(
-            select(m.ProductRow)
-            .options(selectinload(m.ProductRow.variants))
-            .order_by(m.ProductRow.seed_position)
+            select(m.ProductRow).options(selectinload(m.ProductRow.variants)).order_by(m.ProductRow.seed_position)
         ).all()
         return {
             "users": {c.id: _user_json(c) for c in customers},
@@ -300,9 +298,7 @@ def _order_json(o: m.OrderRow) -> Dict[str, Any]:
             }
             for i in o.items
         ],
-        "fulfillments": [
-            {"tracking_id": list(f.tracking_ids), "item_ids": list(f.item_ids)} for f in o.fulfillments
-        ],
+        "fulfillments": [{"tracking_id": list(f.tracking_ids), "item_ids": list(f.item_ids)} for f in o.fulfillments],
         "status": o.status,
         "payment_history": [
             {

@@ -76,9 +76,7 @@ def _product(row: m.ProductRow) -> Product:
     return Product(
         id=row.id,
         name=row.name,
-        variants=tuple(
-            Variant(v.item_id, row.id, dict(v.options), v.price, v.available) for v in row.variants
-        ),
+        variants=tuple(Variant(v.item_id, row.id, dict(v.options), v.price, v.available) for v in row.variants),
     )
 
 
@@ -147,14 +145,10 @@ class SqlStore(Store):
         if not wanted:
             return None
         with self.session() as session:
-            row = session.scalars(
-                self._customer_query().where(func.lower(m.CustomerRow.email) == wanted)
-            ).first()
+            row = session.scalars(self._customer_query().where(func.lower(m.CustomerRow.email) == wanted)).first()
             return _customer(row) if row else None
 
-    def find_customer_by_name_and_zip(
-        self, first_name: str, last_name: str, zip_code: str
-    ) -> Customer | None:
+    def find_customer_by_name_and_zip(self, first_name: str, last_name: str, zip_code: str) -> Customer | None:
         first, last, zip_ = (s.strip().lower() for s in (first_name, last_name, zip_code))
         if not (first and last and zip_):
             return None
@@ -203,18 +197,14 @@ class SqlStore(Store):
     def list_products(self) -> List[Product]:
         with self.session() as session:
             rows = session.scalars(
-                select(m.ProductRow)
-                .options(selectinload(m.ProductRow.variants))
-                .order_by(m.ProductRow.seed_position)
+                select(m.ProductRow).options(selectinload(m.ProductRow.variants)).order_by(m.ProductRow.seed_position)
             ).all()
             return [_product(r) for r in rows]
 
     def get_product(self, product_id: str) -> Product | None:
         with self.session() as session:
             row = session.scalars(
-                select(m.ProductRow)
-                .options(selectinload(m.ProductRow.variants))
-                .where(m.ProductRow.id == product_id)
+                select(m.ProductRow).options(selectinload(m.ProductRow.variants)).where(m.ProductRow.id == product_id)
             ).first()
             return _product(row) if row else None
 

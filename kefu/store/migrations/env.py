@@ -9,9 +9,7 @@ config = context.config
 
 
 def _url() -> str:
-    explicit = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
-        "sqlalchemy.url"
-    )
+    explicit = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if explicit:
         return explicit
     from kefu.config import settings
