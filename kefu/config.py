@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
@@ -36,11 +37,58 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class ShopRules:
+    """The business rules of ``rules:`` in kefu.yml (see the comments there)."""
+
+    cancel_statuses: Tuple[str, ...]
+    modify_statuses: Tuple[str, ...]
+    return_statuses: Tuple[str, ...]
+    exchange_statuses: Tuple[str, ...]
+    cancel_reasons: Tuple[str, ...]
+    items_modified_status: str
+    return_refund_to: Tuple[str, ...]
+    refund_review_above: Decimal
+    refund_delay_gift_card: str
+    refund_delay_other: str
+
+
+def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
+    def statuses(key: str) -> Tuple[str, ...]:
+        value = _require(raw, key, "rules")
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"'rules.{key}' must be a non-empty list of order statuses")
+        return tuple(str(v) for v in value)
+
+    refund_to = statuses("return_refund_to")
+    unknown = set(refund_to) - {"original", "gift_card"}
+    if unknown:
+        raise ConfigError(f"'rules.return_refund_to' allows original and gift_card, not {sorted(unknown)}")
+    try:
+        review_above = Decimal(str(_require(raw, "refund_review_above", "rules")))
+    except ArithmeticError as error:
+        raise ConfigError("'rules.refund_review_above' must be an amount like 2000.00") from error
+    delay = _require(raw, "refund_delay", "rules")
+    return ShopRules(
+        cancel_statuses=statuses("cancel_statuses"),
+        modify_statuses=statuses("modify_statuses"),
+        return_statuses=statuses("return_statuses"),
+        exchange_statuses=statuses("exchange_statuses"),
+        cancel_reasons=statuses("cancel_reasons"),
+        items_modified_status=str(_require(raw, "items_modified_status", "rules")),
+        return_refund_to=refund_to,
+        refund_review_above=review_above,
+        refund_delay_gift_card=str(_require(delay, "gift_card", "rules.refund_delay")),
+        refund_delay_other=str(_require(delay, "other", "rules.refund_delay")),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     store: StoreSettings
     max_auth_attempts: int
     max_orders_listed: int
     contact_email: str
+    rules: ShopRules
     raw: Dict[str, Any] = field(repr=False, default_factory=dict)
 
 
@@ -88,6 +136,7 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
         max_auth_attempts=max_attempts,
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
+        rules=_parse_rules(_require(raw, "rules", "")),
         raw=raw,
     )
 

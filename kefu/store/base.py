@@ -33,6 +33,18 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached; the conversation should apologise, not crash."""
 
 
+class ChangeRefused(StoreError):
+    """The shop's rules do not allow this change; ``code`` says which rule, for the dialogue."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ConcurrentChange(StoreError):
+    """Someone else changed the same order or gift card meanwhile; nothing was written."""
+
+
 def normalize_order_id(text: str) -> str | None:
     """Return the canonical ``#W1234567`` form of an order id written in ``text``, if any."""
     match = ORDER_ID_PATTERN.search(text or "")

@@ -80,6 +80,9 @@ class PaymentMethodRow(Base):
     brand: str | None = Column(String(32))
     last_four: str | None = Column(String(4))
     balance: Decimal | None = Column(MONEY)
+    # Gift card balances change with refunds: concurrent writers must not lose an update.
+    version: int = Column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     customer: CustomerRow = relationship("CustomerRow", back_populates="payment_methods")
 
@@ -123,8 +126,17 @@ class OrderRow(Base):
     country: str = Column(String(100), nullable=False)
     zip: str = Column(String(20), nullable=False)
     ordered_on: dt.date = Column(Date, nullable=False)
+    # Set by the flows that change an order; exported under the same keys as the seed's tools.
+    cancel_reason: str | None = Column(String(64))
+    return_items: List[str] | None = Column(JSON)
+    return_payment_method_id: str | None = Column(String(64))
+    exchange_items: List[str] | None = Column(JSON)
+    exchange_new_items: List[str] | None = Column(JSON)
+    exchange_payment_method_id: str | None = Column(String(64))
+    exchange_price_difference: Decimal | None = Column(MONEY)
     # Optimistic concurrency: every write bumps it, a write based on a stale read fails.
     version: int = Column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     customer: CustomerRow = relationship("CustomerRow", back_populates="orders")
     items: List[OrderItemRow] = relationship("OrderItemRow", order_by="OrderItemRow.position", back_populates="order")
@@ -208,3 +220,14 @@ class HandoffRow(Base):
     reason: str = Column(String(64), nullable=False)
     note: str = Column(Text, nullable=False, default="")
     status: str = Column(String(32), nullable=False, default="open")
+
+
+class WriteRequestRow(Base):
+    """Idempotency: a write is applied once per request id, however often it is retried."""
+
+    __tablename__ = "write_requests"
+
+    request_id: str = Column(String(255), primary_key=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    action: str = Column(String(64), nullable=False)
+    entity_id: str = Column(String(64), nullable=False)

@@ -113,6 +113,13 @@ class Order:
     items: Tuple[OrderItem, ...]
     fulfillments: Tuple[Fulfillment, ...]
     payments: Tuple[Payment, ...]
+    cancel_reason: str | None = None
+    return_items: Tuple[str, ...] | None = None
+    return_payment_method_id: str | None = None
+    exchange_items: Tuple[str, ...] | None = None
+    exchange_new_items: Tuple[str, ...] | None = None
+    exchange_payment_method_id: str | None = None
+    exchange_price_difference: Decimal | None = None
 
     @property
     def total(self) -> Decimal:
@@ -153,3 +160,13 @@ class HandoffRequest:
     reason: str
     note: str
     status: str
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What a write did. ``replayed``: the same request was applied before, nothing changed now."""
+
+    action: str
+    order: Order | None = None
+    customer: Customer | None = None
+    replayed: bool = False

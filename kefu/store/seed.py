@@ -284,7 +284,7 @@ def _user_json(c: m.CustomerRow) -> Dict[str, Any]:
 
 
 def _order_json(o: m.OrderRow) -> Dict[str, Any]:
-    return {
+    order: Dict[str, Any] = {
         "order_id": o.id,
         "user_id": o.customer_id,
         "address": _address_json(o),
@@ -309,6 +309,19 @@ def _order_json(o: m.OrderRow) -> Dict[str, Any]:
             for p in o.payments
         ],
     }
+    # Keys the change flows add, named as in the seed's world; absent until a change sets them.
+    difference = o.exchange_price_difference
+    extras = {
+        "cancel_reason": o.cancel_reason,
+        "return_items": o.return_items,
+        "return_payment_method_id": o.return_payment_method_id,
+        "exchange_items": o.exchange_items,
+        "exchange_new_items": o.exchange_new_items,
+        "exchange_payment_method_id": o.exchange_payment_method_id,
+        "exchange_price_difference": None if difference is None else _number(difference),
+    }
+    order.update({key: value for key, value in extras.items() if value is not None})
+    return order
 
 
 def _product_json(p: m.ProductRow) -> Dict[str, Any]:

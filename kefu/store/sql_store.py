@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from kefu.config import ShopRules
+from kefu.store import changes
 from kefu.store import models as m
-from kefu.store.base import Store, StoreUnavailable
+from kefu.store.base import ChangeRefused, ConcurrentChange, Store, StoreUnavailable
 from kefu.store.matching import rank_products
 from kefu.store.records import (
     Address,
     AuditEntry,
+    ChangeResult,
     Customer,
     Fulfillment,
     HandoffRequest,
@@ -100,7 +104,18 @@ def _order(row: m.OrderRow) -> Order:
             for f in row.fulfillments
         ),
         payments=tuple(Payment(p.transaction_type, p.amount, p.payment_method_id) for p in row.payments),
+        cancel_reason=row.cancel_reason,
+        return_items=_tuple_or_none(row.return_items),
+        return_payment_method_id=row.return_payment_method_id,
+        exchange_items=_tuple_or_none(row.exchange_items),
+        exchange_new_items=_tuple_or_none(row.exchange_new_items),
+        exchange_payment_method_id=row.exchange_payment_method_id,
+        exchange_price_difference=row.exchange_price_difference,
     )
+
+
+def _tuple_or_none(values: Any) -> Any:
+    return tuple(values) if values is not None else None
 
 
 def _audit(row: m.AuditRow) -> AuditEntry:
@@ -118,7 +133,12 @@ def _audit(row: m.AuditRow) -> AuditEntry:
 class SqlStore(Store):
     """Store backed by any database SQLAlchemy 1.4 supports."""
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, rules: ShopRules | None = None) -> None:
+        if rules is None:
+            from kefu.config import settings
+
+            rules = settings().rules
+        self.rules = rules
         self.url = url
         self.engine = engine or make_engine(url)
         self._sessions = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
@@ -252,6 +272,201 @@ class SqlStore(Store):
             if conversation_id is not None:
                 query = query.where(m.AuditRow.conversation_id == conversation_id)
             return [_audit(r) for r in session.scalars(query).all()]
+
+    # Changes: one transaction each, audited, idempotent per request id, safe under concurrency.
+
+    def cancel_order(
+        self, customer_id: str, order_id: str, reason: str, conversation_id: str | None, request_id: str | None = None
+    ) -> ChangeResult:
+        return self._change_order(
+            "cancel_order",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.cancel(session, order, self.rules, reason),
+        )
+
+    def change_order_address(
+        self,
+        customer_id: str,
+        order_id: str,
+        address: Address,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        return self._change_order(
+            "change_order_address",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.change_address(order, self.rules, address),
+        )
+
+    def change_order_payment(
+        self,
+        customer_id: str,
+        order_id: str,
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        return self._change_order(
+            "change_order_payment",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.change_payment(order, self.rules, payment_method_id),
+        )
+
+    def change_order_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        return self._change_order(
+            "change_order_items",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.change_items(
+                session, order, self.rules, item_ids, new_item_ids, payment_method_id
+            ),
+        )
+
+    def return_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        return self._change_order(
+            "return_items",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.request_return(order, self.rules, item_ids, payment_method_id),
+        )
+
+    def exchange_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        return self._change_order(
+            "exchange_items",
+            customer_id,
+            order_id,
+            conversation_id,
+            request_id,
+            lambda session, order: changes.request_exchange(
+                session, order, self.rules, item_ids, new_item_ids, payment_method_id
+            ),
+        )
+
+    def change_customer_address(
+        self, customer_id: str, address: Address, conversation_id: str | None, request_id: str | None = None
+    ) -> ChangeResult:
+        def apply(session: Session) -> Tuple[Dict[str, Any], Any]:
+            customer = session.scalars(
+                self._customer_query().where(m.CustomerRow.id == customer_id).with_for_update()
+            ).first()
+            if customer is None:
+                raise ChangeRefused("unknown_customer", f"no customer {customer_id}")
+            return changes.change_customer_address(customer, address), customer
+
+        def result(session: Session, replayed: bool) -> ChangeResult:
+            row = session.scalars(self._customer_query().where(m.CustomerRow.id == customer_id)).first()
+            return ChangeResult("change_customer_address", customer=_customer(row), replayed=replayed)
+
+        return self._change(
+            "change_customer_address", "customer", customer_id, conversation_id, request_id, apply, result
+        )
+
+    def _order_for_update(self, session: Session, customer_id: str, order_id: str) -> m.OrderRow:
+        row = session.scalars(
+            select(m.OrderRow)
+            .options(
+                selectinload(m.OrderRow.items),
+                selectinload(m.OrderRow.payments),
+                selectinload(m.OrderRow.fulfillments),
+                selectinload(m.OrderRow.customer).selectinload(m.CustomerRow.payment_methods),
+            )
+            .where(m.OrderRow.id == order_id, m.OrderRow.customer_id == customer_id)
+            .with_for_update()
+        ).first()
+        if row is None:
+            # Someone else's order reads exactly like a missing one.
+            raise ChangeRefused("unknown_order", f"no order {order_id} on this account")
+        return row
+
+    def _change_order(
+        self,
+        action: str,
+        customer_id: str,
+        order_id: str,
+        conversation_id: str | None,
+        request_id: str | None,
+        apply_to_order: Callable[[Session, m.OrderRow], Dict[str, Any]],
+    ) -> ChangeResult:
+        def apply(session: Session) -> Tuple[Dict[str, Any], Any]:
+            order = self._order_for_update(session, customer_id, order_id)
+            return apply_to_order(session, order), order
+
+        def result(session: Session, replayed: bool) -> ChangeResult:
+            return ChangeResult(
+                action, order=_order(self._order_for_update(session, customer_id, order_id)), replayed=replayed
+            )
+
+        return self._change(action, "order", order_id, conversation_id, request_id, apply, result)
+
+    def _change(
+        self,
+        action: str,
+        entity: str,
+        entity_id: str,
+        conversation_id: str | None,
+        request_id: str | None,
+        apply: Callable[[Session], Tuple[Dict[str, Any], Any]],
+        result: Callable[[Session, bool], ChangeResult],
+    ) -> ChangeResult:
+        try:
+            with self.session() as session:
+                if request_id and session.get(m.WriteRequestRow, request_id) is not None:
+                    return result(session, True)
+                changed, _row = apply(session)
+                self._audit(session, conversation_id, action, entity, entity_id, changed)
+                if request_id:
+                    session.add(
+                        m.WriteRequestRow(request_id=request_id, at=now_utc(), action=action, entity_id=entity_id)
+                    )
+                session.flush()
+                return result(session, False)
+        except StaleDataError as error:
+            raise ConcurrentChange(f"{entity} {entity_id} was changed by someone else meanwhile") from error
+        except IntegrityError:
+            if not request_id:
+                raise
+            # The same request committed in another process first: report it, change nothing.
+            with self.session() as session:
+                return result(session, True)
 
     def check_health(self) -> None:
         with self.session() as session:
