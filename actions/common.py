@@ -35,6 +35,23 @@ def use_store(new_store: Store | None) -> None:
     _store = new_store
 
 
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action Kefu took before the customer's latest message (derived from events)."""
+    seen_latest_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest_message:
+                return None
+            seen_latest_message = True
+        elif (
+            seen_latest_message
+            and event.get("event") == "action"
+            and event.get("name") not in ("action_listen", "action_extract_slots", None)
+        ):
+            return event.get("name")
+    return None
+
+
 def money(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 

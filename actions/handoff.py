@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, contact_email, offer_human_events, store
+from actions.common import EventList, contact_email, offer_human_events, previous_bot_action, store
 from kefu.store import StoreUnavailable
 
 
@@ -76,22 +76,8 @@ class ActionFallback(Action):
         if not text:
             dispatcher.utter_message(response="utter_empty_message")
             return [FollowupAction("action_listen")]
-        if not self._follows_a_fallback(tracker):
+        if previous_bot_action(tracker) != self.name():
             dispatcher.utter_message(response="utter_rephrase")
             return [FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_still_not_understood")
         return offer_human_events(dispatcher, "not_understood")
-
-    def _follows_a_fallback(self, tracker: Tracker) -> bool:
-        """Whether Kefu's previous turn was already this fallback (derived, not stored)."""
-        seen_user_turn = False
-        for event in reversed(tracker.events):
-            if event.get("event") == "user":
-                if seen_user_turn:
-                    return False
-                seen_user_turn = True
-            elif event.get("event") == "action" and seen_user_turn:
-                name = event.get("name")
-                if name not in ("action_listen", None):
-                    return name == self.name()
-        return False

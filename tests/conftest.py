@@ -60,10 +60,15 @@ def store(store_url: str) -> Iterator[SqlStore]:
 
 
 @pytest.fixture(scope="session")
-def live_store_url(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def live_store_path(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("live") / "kefu.db"
     shutil.copy(template_db, path)
-    return f"sqlite:///{path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_store_url(live_store_path: Path) -> str:
+    return f"sqlite:///{live_store_path}"
 
 
 @pytest.fixture(scope="session")

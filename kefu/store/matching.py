@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
-from kefu.store.records import Product, Variant
+from kefu.store.records import OrderItem, PaymentMethod, Product, Variant
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -94,3 +94,56 @@ def _mentions_option(text: str, name: str, value: str) -> bool:
 
 def variants_matching(variants: Sequence[Variant], wanted: Dict[str, str]) -> List[Variant]:
     return [v for v in variants if all(v.options.get(k) == val for k, val in wanted.items())]
+
+
+def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
+    """Items of an order that the text names: "the kettle and the wall clock", "all of them".
+
+    An item is named by its product name (or the product's head noun, "the kettle") and, when
+    several items share a product, by one of its option values ("the black one").
+    """
+    lowered = (text or "").lower()
+    if re.search(r"\b(all|everything|both|whole order|entire order)\b", lowered):
+        return list(items)
+    named = [item for item in items if product_mention_score(text, item.name)]
+    by_product: Dict[str, List[OrderItem]] = {}
+    for item in named:
+        by_product.setdefault(item.name, []).append(item)
+    chosen: List[OrderItem] = []
+    for same_product in by_product.values():
+        if len(same_product) == 1:
+            chosen += same_product
+            continue
+        # Several of one product: keep those whose options the text also names, else all.
+        with_option = [i for i in same_product if any(_mentions_option(text, k, v) for k, v in i.options.items())]
+        chosen += with_option or same_product
+    return chosen
+
+
+def mentioned_payment_method(
+    text: str, methods: Sequence[PaymentMethod], original_id: str | None = None
+) -> PaymentMethod | None:
+    """The customer's payment method the text points to, if exactly one fits.
+
+    Understands "the original payment method" / "the same card", a source ("gift card",
+    "PayPal", "credit card"), a brand ("visa") and the last four digits ("ending in 4321").
+    """
+    lowered = (text or "").lower()
+    if original_id and re.search(r"\b(original|same (card|method|way|account)|i paid with|paid it with)\b", lowered):
+        return next((m for m in methods if m.id == original_id), None)
+    digits = re.findall(r"\b(\d{4})\b", lowered)
+    candidates = list(methods)
+    if digits:
+        candidates = [m for m in candidates if m.last_four in digits]
+    brands = [m for m in candidates if m.brand and m.brand.lower() in lowered]
+    if brands:
+        candidates = brands
+    elif re.search(r"gift ?card", lowered):
+        candidates = [m for m in candidates if m.source == "gift_card"]
+    elif "paypal" in lowered or "pay pal" in lowered:
+        candidates = [m for m in candidates if m.source == "paypal"]
+    elif re.search(r"credit ?card|\bcard\b", lowered):
+        candidates = [m for m in candidates if m.source == "credit_card"]
+    elif not digits:
+        return None
+    return candidates[0] if len(candidates) == 1 else None

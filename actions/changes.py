@@ -1,0 +1,403 @@
+"""Changing orders by the shop's rules: cancellations and returns.
+
+Each change is collected by a form (``cancel_form``, ``return_form``), then proposed in full
+(order, items, amounts, where the refund goes) and written only after an explicit yes to that
+proposal. A no, a digression or a change of mind leaves the database untouched. The store
+enforces the same rules again and makes each write idempotent: the request id is derived from
+the conversation and the proposal, so a repeated "yes" can never refund twice.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+import re
+from decimal import Decimal
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import EventList, joined, money, never_crash, previous_bot_action, store
+from actions.orders import list_orders_text, pick_listed_order
+from kefu.config import settings
+from kefu.store import normalize_order_id
+from kefu.store.base import ChangeRefused, ConcurrentChange
+from kefu.store.matching import mentioned_items, mentioned_payment_method
+from kefu.store.records import Customer, Order, OrderSummary, PaymentMethod
+
+# What each change form needs, and which order statuses allow it (read from kefu.yml).
+FORM_KIND = {"cancel_form": "cancel", "return_form": "return"}
+CHANGE_SLOTS = ("change_order_id", "cancel_reason", "return_item_ids", "refund_method_id", "change_blocked")
+REASON_PATTERNS = {
+    "ordered by mistake": r"mistake|accident|wrong (item|thing|one|size|color)|twice|didn'?t mean",
+    "no longer needed": r"(no longer|don'?t|do not|dont) (need|want)|not needed|changed my mind|anymore|no need",
+}
+DIGRESSIONS = {
+    "greet",
+    "thank",
+    "bot_challenge",
+    "ask_capabilities",
+    "contact_human_agent",
+    "out_of_scope",
+    "product_info",
+    "check_refund_policy",
+    "deny",
+    "goodbye",
+}
+
+
+def allowed_statuses(kind: str) -> tuple[str, ...]:
+    rules = settings().rules
+    return rules.cancel_statuses if kind == "cancel" else rules.return_statuses
+
+
+def eligible_orders(customer_id: str, kind: str) -> List[OrderSummary]:
+    return [o for o in store().list_orders(customer_id) if o.status in allowed_statuses(kind)]
+
+
+def reason_in(text: str) -> str | None:
+    lowered = (text or "").lower()
+    for reason in settings().rules.cancel_reasons:
+        if reason in lowered:
+            return reason
+    for reason, pattern in REASON_PATTERNS.items():
+        if reason in settings().rules.cancel_reasons and re.search(pattern, lowered):
+            return reason
+    return None
+
+
+def refund_destinations(customer: Customer, order: Order) -> List[PaymentMethod]:
+    """Where a return may be refunded: the original payment method and/or gift cards (kefu.yml)."""
+    allowed = settings().rules.return_refund_to
+    original = order.payments[0].payment_method_id if order.payments else None
+    return [
+        m
+        for m in customer.payment_methods
+        if ("original" in allowed and m.id == original) or ("gift_card" in allowed and m.source == "gift_card")
+    ]
+
+
+def _message(tracker: Tracker) -> tuple[str, str | None]:
+    message = tracker.latest_message or {}
+    return message.get("text") or "", (message.get("intent") or {}).get("name")
+
+
+class ValidateChangeForm(FormValidationAction):
+    """Shared extraction for the change forms: which order, then the form's own details."""
+
+    kind = "cancel"
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Each change form has its own validation action (abstract: not registered itself)."""
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[str]:
+        # Nothing left to ask when the change cannot be made (Kefu has said why).
+        return [] if tracker.get_slot("change_blocked") else domain_slots
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> EventList:
+        recent = tracker.slots_to_validate()
+        return [SlotSet(name, value) for name, value in recent.items() if name in CHANGE_SLOTS]
+
+    def _answering(self, tracker: Tracker, slot: str) -> bool:
+        text, intent = _message(tracker)
+        return tracker.get_slot("requested_slot") == slot and intent not in DIGRESSIONS
+
+    async def extract_change_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        requested = tracker.get_slot("requested_slot")
+        text, intent = _message(tracker)
+        current, in_message = tracker.get_slot("change_order_id"), normalize_order_id(text)
+        if current:
+            # "No, the other order: #W..." corrects the order at any point of the form.
+            if in_message is None or in_message == current:
+                return {}
+        elif requested not in (None, "change_order_id") or (requested and intent in DIGRESSIONS):
+            return {}
+        customer_id = tracker.get_slot("customer_id")
+        eligible = eligible_orders(customer_id, self.kind)
+        order_id = in_message or (None if current else normalize_order_id(tracker.get_slot("order_id") or ""))
+        if order_id is None and requested:
+            order_id = pick_listed_order(text, eligible)
+        if order_id is None and requested is None and len(eligible) == 1 and not tracker.get_slot("order_id"):
+            order_id = eligible[0].id
+        if order_id is None:
+            if not eligible:
+                dispatcher.utter_message(
+                    response="utter_no_eligible_order",
+                    change=self.kind,
+                    statuses=" or ".join(allowed_statuses(self.kind)),
+                )
+                return {"change_blocked": True}
+            return {"change_order_id": None} if requested else {}
+        order = store().get_order(order_id, customer_id)
+        if order is None:
+            dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
+            return {"change_order_id": None, "order_id": None}
+        if order.status not in allowed_statuses(self.kind):
+            dispatcher.utter_message(
+                response="utter_change_not_allowed",
+                order_id=order.id,
+                status=order.status,
+                change=self.kind,
+                statuses=" or ".join(allowed_statuses(self.kind)),
+            )
+            return {"change_order_id": None, "order_id": None}
+        if current and current != order.id:
+            # Items and refund choices belonged to the previous order.
+            return {"change_order_id": order.id, "return_item_ids": None, "refund_method_id": None}
+        return {"change_order_id": order.id}
+
+
+class ValidateCancelForm(ValidateChangeForm):
+    kind = "cancel"
+
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+    async def extract_cancel_reason(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        text, _ = _message(tracker)
+        reason = reason_in(text)
+        if reason:
+            return {"cancel_reason": reason}
+        if self._answering(tracker, "cancel_reason"):
+            dispatcher.utter_message(response="utter_reason_not_understood")
+            return {"cancel_reason": None}
+        return {}
+
+
+class ValidateReturnForm(ValidateChangeForm):
+    kind = "return"
+
+    def name(self) -> str:
+        return "validate_return_form"
+
+    async def extract_return_item_ids(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        order_id = tracker.get_slot("change_order_id")
+        if not order_id or tracker.get_slot("return_item_ids"):
+            return {}
+        text, _ = _message(tracker)
+        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        if order is None:
+            return {}
+        if len(order.items) == 1 and tracker.get_slot("requested_slot") == "return_item_ids":
+            chosen = list(order.items) if not re.search(r"\bno(ne|thing)?\b", text.lower()) else []
+        else:
+            chosen = mentioned_items(text, order.items)
+        if chosen:
+            return {"return_item_ids": [i.item_id for i in chosen]}
+        if self._answering(tracker, "return_item_ids"):
+            dispatcher.utter_message(response="utter_items_not_understood")
+            return {"return_item_ids": None}
+        return {}
+
+    async def extract_refund_method_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        order_id = tracker.get_slot("change_order_id")
+        if not order_id or tracker.get_slot("refund_method_id") or not tracker.get_slot("return_item_ids"):
+            return {}
+        text, _ = _message(tracker)
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        if customer is None or order is None:
+            return {}
+        original = order.payments[0].payment_method_id if order.payments else None
+        method = mentioned_payment_method(text, customer.payment_methods, original)
+        if method is None:
+            if self._answering(tracker, "refund_method_id"):
+                dispatcher.utter_message(response="utter_refund_method_not_understood")
+                return {"refund_method_id": None}
+            return {}
+        if method not in refund_destinations(customer, order):
+            dispatcher.utter_message(response="utter_refund_method_not_allowed", method=method.describe())
+            return {"refund_method_id": None}
+        return {"refund_method_id": method.id}
+
+
+class ActionAskChangeOrderId(Action):
+    """Which order? Lists the customer's orders that allow the change."""
+
+    def name(self) -> str:
+        return "action_ask_change_order_id"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        kind = FORM_KIND.get((tracker.active_loop or {}).get("name"), "cancel")
+        eligible = eligible_orders(tracker.get_slot("customer_id"), kind)[: settings().max_orders_listed]
+        dispatcher.utter_message(response="utter_ask_change_order", change=kind, order_list=list_orders_text(eligible))
+        return [SlotSet("listed_orders", [o.id for o in eligible])]
+
+
+class ActionAskReturnItemIds(Action):
+    def name(self) -> str:
+        return "action_ask_return_item_ids"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        items = "; ".join(f"{i.name} ({', '.join(i.options.values())}) {money(i.price)}" for i in order.items)
+        dispatcher.utter_message(response="utter_ask_return_items", order_id=order.id, items=items)
+        return []
+
+
+class ActionAskRefundMethodId(Action):
+    def name(self) -> str:
+        return "action_ask_refund_method_id"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        options = joined(m.describe() for m in refund_destinations(customer, order))
+        dispatcher.utter_message(response="utter_ask_refund_method", options=options)
+        return []
+
+
+def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
+    """The change the form collected, in the form the store call and the proposal use."""
+    kind = FORM_KIND.get(tracker.get_slot("change_form") or "")
+    order_id = tracker.get_slot("change_order_id")
+    if kind == "cancel" and order_id and tracker.get_slot("cancel_reason"):
+        return {"kind": kind, "order_id": order_id, "reason": tracker.get_slot("cancel_reason")}
+    if kind == "return" and order_id and tracker.get_slot("return_item_ids") and tracker.get_slot("refund_method_id"):
+        return {
+            "kind": kind,
+            "order_id": order_id,
+            "item_ids": list(tracker.get_slot("return_item_ids")),
+            "payment_method_id": tracker.get_slot("refund_method_id"),
+        }
+    return None
+
+
+def clear_change() -> EventList:
+    return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan")]
+
+
+def refund_timing(method: PaymentMethod | None) -> str:
+    rules = settings().rules
+    return rules.refund_delay_gift_card if method and method.source == "gift_card" else rules.refund_delay_other
+
+
+class ActionProposeChange(Action):
+    """Say exactly what will happen, then wait for a yes (rules handle the answer)."""
+
+    def name(self) -> str:
+        return "action_propose_change"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        plan = plan_from_slots(tracker)
+        if plan is None:
+            dispatcher.utter_message(response="utter_nothing_changed")
+            return clear_change()
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(plan["order_id"], customer.id)
+        methods = {m.id: m for m in customer.payment_methods}
+        if plan["kind"] == "cancel":
+            refunds = joined(
+                f"{money(p.amount)} to your {methods[p.payment_method_id].describe()} "
+                f"{refund_timing(methods.get(p.payment_method_id))}"
+                for p in order.payments
+                if p.payment_method_id in methods
+            )
+            dispatcher.utter_message(
+                response="utter_propose_cancel",
+                order_id=order.id,
+                items=joined(i.name for i in order.items),
+                reason=plan["reason"],
+                refunds=refunds,
+            )
+        else:
+            returned = [i for i in order.items if i.item_id in plan["item_ids"]]
+            total = sum((i.price for i in returned), Decimal(0))
+            method = methods[plan["payment_method_id"]]
+            dispatcher.utter_message(
+                response="utter_propose_return",
+                order_id=order.id,
+                items=joined(f"{i.name} ({money(i.price)})" for i in returned),
+                total=money(total),
+                method=method.describe(),
+            )
+        return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
+
+
+class ActionApplyChange(Action):
+    """The customer said yes to the proposal just made: write it, once."""
+
+    def name(self) -> str:
+        return "action_apply_change"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        raw_plan = tracker.get_slot("change_plan")
+        # Only a yes given right after the proposal counts as consent.
+        if not raw_plan or previous_bot_action(tracker) != "action_propose_change":
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return clear_change()
+        plan = json.loads(raw_plan)
+        # The same proposal confirmed twice in a conversation is one request.
+        request_id = f"{tracker.sender_id}:{hashlib.sha256(raw_plan.encode()).hexdigest()[:16]}"
+        customer_id = tracker.get_slot("customer_id")
+        try:
+            if plan["kind"] == "cancel":
+                result = store().cancel_order(
+                    customer_id, plan["order_id"], plan["reason"], tracker.sender_id, request_id
+                )
+                dispatcher.utter_message(response="utter_cancelled", order_id=result.order.id)
+            else:
+                result = store().return_items(
+                    customer_id,
+                    plan["order_id"],
+                    plan["item_ids"],
+                    plan["payment_method_id"],
+                    tracker.sender_id,
+                    request_id,
+                )
+                dispatcher.utter_message(response="utter_return_requested", order_id=result.order.id)
+        except ChangeRefused as refused:
+            dispatcher.utter_message(response="utter_change_refused", reason=str(refused))
+        except ConcurrentChange:
+            dispatcher.utter_message(response="utter_change_conflict")
+        return clear_change()
+
+
+class ActionDropChange(Action):
+    def name(self) -> str:
+        return "action_drop_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        dispatcher.utter_message(response="utter_nothing_changed")
+        return clear_change()
+
+
+class ActionRefundPolicy(Action):
+    """The refund rules, worded from kefu.yml so that the answer follows the configuration."""
+
+    def name(self) -> str:
+        return "action_refund_policy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        rules = settings().rules
+        destinations = {"original": "the original payment method", "gift_card": "a gift card"}
+        dispatcher.utter_message(
+            response="utter_refund_policy",
+            cancel_statuses=" or ".join(rules.cancel_statuses),
+            return_statuses=" or ".join(rules.return_statuses),
+            refund_to=" or ".join(destinations[d] for d in rules.return_refund_to),
+            gift_card_delay=rules.refund_delay_gift_card,
+            other_delay=rules.refund_delay_other,
+        )
+        return []

@@ -1,0 +1,103 @@
+"""A scripted customer who plays one of the shared tasks against Kefu.
+
+The task's instruction (not its gold calls) says who the customer is and what they want:
+"Your name is Omar Anderson and your zip code is 19031 ... Return #W6067464 via
+credit_card_4190576: Electric Kettle; Wall Clock;". The customer opens with the request and
+then answers whatever Kefu asks, the way a person would: their email or name and zip code,
+the order number, the items by name, the reason, where the refund should go (by card brand and
+last digits, as people know their cards), and "yes" to a proposal. Kefu's answers are read
+only to know what it asked; the test then compares the database with the expected state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List
+
+IDENTITY = re.compile(
+    r"Your name is (?P<first>\w+) (?P<last>\w+) and your "
+    r"(?:zip code is (?P<zip>\d{5})|email is (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\w))"
+)
+RETURN = re.compile(r"Return (?P<order>#W\d{7}) via (?P<method>\w+): (?P<items>[^.]+?);\s*$")
+CANCEL = re.compile(r"Cancel order (?P<order>#W\d{7}) because (?P<reason>no longer needed|ordered by mistake)\.")
+
+
+@dataclass
+class Script:
+    kind: str  # "cancel" | "return"
+    identity: str  # what the customer says to identify
+    order_id: str
+    reason: str = ""
+    items: List[str] = field(default_factory=list)
+    payment_words: str = ""
+
+    @property
+    def opening(self) -> str:
+        if self.kind == "cancel":
+            return f"Hi, I want to cancel my order {self.order_id}"
+        return f"Hello, I'd like to return some items from order {self.order_id}"
+
+
+def payment_words(method: Dict[str, Any]) -> str:
+    """How a customer names one of their own payment methods."""
+    if method["source"] == "gift_card":
+        return "to my gift card"
+    if method["source"] == "paypal":
+        return "to my PayPal account"
+    return f"to my {method['brand']} card ending in {method['last_four']}"
+
+
+def script_for(task: Dict[str, Any], users: Dict[str, Any]) -> Script | None:
+    """The customer's script for a cancel or return task, or None for other kinds."""
+    instruction = " ".join(task["instruction"].split())
+    who = IDENTITY.search(instruction)
+    if who is None:
+        return None
+    identity = who["email"] or f"{who['first']} {who['last']}, zip code {who['zip']}"
+    cancel = CANCEL.search(instruction)
+    if cancel:
+        reason = "I don't need it anymore" if cancel["reason"] == "no longer needed" else "I ordered it by mistake"
+        return Script("cancel", identity, cancel["order"], reason=reason)
+    returned = RETURN.search(instruction)
+    if returned:
+        method = users[task["user_id"]]["payment_methods"].get(returned["method"])
+        if method is None:
+            return None
+        items = [name.strip() for name in returned["items"].split(";") if name.strip()]
+        return Script("return", identity, returned["order"], items=items, payment_words=payment_words(method))
+    return None
+
+
+def answer(script: Script, kefu_said: str) -> str:
+    """What the customer replies to Kefu's last message."""
+    said = kefu_said.lower()
+    if "shall i go ahead" in said:
+        return "yes, go ahead"
+    if "email address" in said or "full name and zip" in said or "zip code" in said:
+        return script.identity
+    if "why would you like to cancel" in said or "two reasons" in said:
+        return script.reason
+    if "which items" in said or "which items you mean" in said:
+        names = [f"the {name.lower()}" for name in script.items]
+        return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+    if "where should the refund go" in said or "didn't catch where the refund" in said:
+        return script.payment_words
+    if "which order" in said:
+        return script.order_id
+    return "I already told you what I need"
+
+
+def play(script: Script, say: Callable[[str], str], max_turns: int = 10) -> List[str]:
+    """Talk until Kefu confirms a change, refuses, or the turns run out; return the transcript."""
+    transcript = [f"customer: {script.opening}"]
+    reply = say(script.opening)
+    transcript.append(f"kefu: {reply}")
+    for _ in range(max_turns):
+        if re.search(r"\bdone:|couldn't make that change|nothing was changed|haven't changed", reply, re.IGNORECASE):
+            break
+        message = answer(script, reply)
+        transcript.append(f"customer: {message}")
+        reply = say(message)
+        transcript.append(f"kefu: {reply}")
+    return transcript

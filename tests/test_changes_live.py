@@ -1,0 +1,131 @@
+"""Order changes through live Kefu: what is written after a yes, and what is not written otherwise."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kefu.store.seed import export_store, read_seed
+from tests.conftest import Conversation, Live
+
+pytestmark = pytest.mark.conversation
+
+JUAN = "Juan Rossi, zip code 77209"  # pending order #W7602708
+OMAR = "omar.anderson7675@example.com"  # delivered order #W6067464 (Electric Kettle, Wall Clock...)
+
+
+@pytest.fixture
+def fresh(live: Live, live_store_path: Path, template_db: Path) -> Iterator[Live]:
+    """The live store back at the seed before and after the test."""
+    shutil.copy(template_db, live_store_path)
+    yield live
+    shutil.copy(template_db, live_store_path)
+
+
+def start_cancel(chat: Conversation) -> str:
+    chat.say("I want to cancel my order #W7602708")
+    return chat.say(JUAN)
+
+
+def test_cancel_after_yes_writes_once(fresh: Live) -> None:
+    chat = fresh.conversation()
+    assert "why would you like to cancel" in start_cancel(chat).lower()
+    proposal = chat.say("I ordered it by mistake")
+    assert "#W7602708" in proposal and "Shall I go ahead" in proposal
+    seed_order = read_seed()["orders"]["#W7602708"]
+    paid = seed_order["payment_history"][0]["amount"]
+    assert f"${paid:,.2f}" in proposal
+
+    assert "is cancelled" in chat.say("yes")
+    order = fresh.store.get_order("#W7602708", "juan_rossi_6696")
+    assert order.status == "cancelled" and order.cancel_reason == "ordered by mistake"
+    assert [p.transaction_type for p in order.payments] == ["payment", "refund"]
+    (entry,) = fresh.store.audit_log(chat.sender)
+    assert entry.action == "cancel_order"
+
+    # A second "yes" refunds nothing more.
+    assert chat.say("yes")
+    assert len(fresh.store.get_order("#W7602708", "juan_rossi_6696").payments) == 2
+    assert len(fresh.store.audit_log(chat.sender)) == 1
+
+
+@pytest.mark.parametrize("answer", ["no", "no, wait", "actually no"])
+def test_no_to_the_proposal_changes_nothing(fresh: Live, answer: str) -> None:
+    before = export_store(fresh.store)
+    chat = fresh.conversation()
+    start_cancel(chat)
+    assert "Shall I go ahead" in chat.say("I don't need it anymore")
+    assert "haven't changed anything" in chat.say(answer)
+    assert export_store(fresh.store) == before
+    assert fresh.store.audit_log() == []
+
+
+def test_cancelling_a_delivered_order_is_refused_plainly(fresh: Live) -> None:
+    before = export_store(fresh.store)
+    chat = fresh.conversation()
+    chat.say("please cancel order #W6067464")
+    reply = chat.say(OMAR)
+    assert "#W6067464 is delivered" in reply and "only pending orders" in reply
+    assert export_store(fresh.store) == before
+
+
+def test_return_with_items_and_refund_destination(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("I want to return some items from order #W6067464")
+    assert "which items" in chat.say(OMAR).lower()
+    assert "where should the refund go" in chat.say("the electric kettle and the wall clock").lower()
+    proposal = chat.say("to the original payment method")
+    assert "Electric Kettle" in proposal and "Wall Clock" in proposal and "Shall I go ahead" in proposal
+    assert "return for order #W6067464 is requested" in chat.say("yes please")
+    order = fresh.store.get_order("#W6067464", "omar_anderson_3203")
+    assert order.status == "return requested"
+    seed_items = {i["name"]: i["item_id"] for i in read_seed()["orders"]["#W6067464"]["items"]}
+    assert order.return_items == tuple(sorted([seed_items["Electric Kettle"], seed_items["Wall Clock"]]))
+    assert (
+        order.return_payment_method_id == read_seed()["orders"]["#W6067464"]["payment_history"][0]["payment_method_id"]
+    )
+
+
+def test_refund_to_a_method_the_rules_forbid_is_refused(fresh: Live) -> None:
+    users = read_seed()["users"]
+    methods = users["omar_anderson_3203"]["payment_methods"]
+    original = read_seed()["orders"]["#W6067464"]["payment_history"][0]["payment_method_id"]
+    others = [m for m in methods.values() if m["id"] != original and m["source"] != "gift_card"]
+    if not others:
+        pytest.skip("this customer has no payment method that the rules forbid")
+    chat = fresh.conversation()
+    chat.say("I want to return some items from order #W6067464")
+    chat.say(OMAR)
+    chat.say("the electric kettle")
+    forbidden = others[0]
+    words = "paypal" if forbidden["source"] == "paypal" else f"my card ending in {forbidden['last_four']}"
+    assert "can't go to your" in chat.say(words)
+
+
+def test_digression_then_back_to_the_cancellation(fresh: Live) -> None:
+    chat = fresh.conversation()
+    start_cancel(chat)
+    reply = chat.say("how long do refunds take?")
+    assert "business days" in reply
+    assert "why would you like to cancel" in reply.lower()  # the form asks again
+    assert "Shall I go ahead" in chat.say("no longer needed")
+    assert "is cancelled" in chat.say("yes")
+
+
+def test_correcting_the_order_during_a_return(fresh: Live) -> None:
+    seed = read_seed()
+    delivered = [
+        oid
+        for oid in seed["users"]["omar_anderson_3203"]["orders"]
+        if seed["orders"][oid]["status"] == "delivered" and oid != "#W6067464"
+    ]
+    if not delivered:
+        pytest.skip("the customer has only one delivered order")
+    chat = fresh.conversation()
+    chat.say("I want to return some items from order #W6067464")
+    chat.say(OMAR)
+    reply = chat.say(f"sorry, I meant the other order, {delivered[0]}")
+    assert delivered[0] in reply

@@ -1,0 +1,118 @@
+"""Database-state scenarios: the shared tasks played as whole conversations with live Kefu.
+
+For each scenario a scripted customer (tests/customer_simulator.py) talks to Kefu from the
+task's instruction; afterwards the whole store (users, orders, products) must equal the state
+that the task's gold calls give when applied to the seed by the independent reference
+(tests/reference_world.py). Scenarios are the cancel and return tasks of the shared train and
+dev sets, 20 of each, chosen by position. The outcome of every scenario, with the transcript of
+the failures, is written to reports/task_scenarios.json and .md.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from kefu.config import PROJECT_ROOT
+from kefu.store.seed import export_store, read_seed
+from tests.conftest import Live
+from tests.customer_simulator import Script, play, script_for
+from tests.reference_world import apply_calls, rounded
+
+pytestmark = pytest.mark.conversation
+
+TASKS_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
+PER_KIND = 20
+MIN_PASSING = 30
+
+
+def scenarios() -> List[Dict[str, Any]]:
+    tasks: List[Dict[str, Any]] = []
+    for name in ("tasks_train.json", "tasks_dev.json"):
+        if (TASKS_DIR / name).exists():
+            tasks += [dict(t, source=name) for t in json.loads((TASKS_DIR / name).read_text())]
+    users = read_seed()["users"]
+    chosen: Dict[str, List[Dict[str, Any]]] = {"cancel": [], "return": []}
+    for index, task in enumerate(tasks):
+        writes = [a for a in task["actions"] if a["name"] in ("cancel_pending_order", "return_delivered_order_items")]
+        if len(task["actions"]) != 1 or len(writes) != 1:
+            continue
+        script = script_for(task, users)
+        if script is not None and len(chosen[script.kind]) < PER_KIND:
+            chosen[script.kind].append({"task": task, "script": script, "index": index})
+    return chosen["cancel"] + chosen["return"]
+
+
+@pytest.mark.skipif(not (TASKS_DIR / "tasks_train.json").exists(), reason=f"shared tasks missing in {TASKS_DIR}")
+def test_task_scenarios_end_in_the_expected_database_state(
+    live: Live, live_store_path: Path, template_db: Path
+) -> None:
+    seed = read_seed()
+    results = []
+    for scenario in scenarios():
+        task, script = scenario["task"], scenario["script"]
+        shutil.copy(template_db, live_store_path)  # every scenario starts from the seed
+        chat = live.conversation()
+        transcript = play(script, chat.say)
+        expected = rounded(apply_calls(seed, task["actions"]))
+        actual = rounded(export_store(live.store))
+        passed = actual == expected
+        results.append(
+            {
+                "task": f"{task['source']}[{scenario['index']}]",
+                "kind": script.kind,
+                "passed": passed,
+                "why": "" if passed else _difference(actual, expected, script),
+                "transcript": [] if passed else transcript,
+            }
+        )
+    shutil.copy(template_db, live_store_path)
+    _write_report(results)
+    passing = sum(r["passed"] for r in results)
+    assert len(results) == 2 * PER_KIND
+    assert passing >= MIN_PASSING, f"{passing}/{len(results)} scenarios passed; see reports/task_scenarios.md"
+
+
+def _difference(actual: Dict[str, Any], expected: Dict[str, Any], script: Script) -> str:
+    order_now, order_wanted = actual["orders"][script.order_id], expected["orders"][script.order_id]
+    if order_now == order_wanted:
+        return "the order is right but another table differs (payment method balances?)"
+    if order_now["status"] == read_seed()["orders"][script.order_id]["status"]:
+        return f"nothing was written; the order is still {order_now['status']}"
+    keys = sorted(k for k in set(order_now) | set(order_wanted) if order_now.get(k) != order_wanted.get(k))
+    return "order differs in " + ", ".join(f"{k}: {order_now.get(k)!r} != {order_wanted.get(k)!r}" for k in keys)
+
+
+def _write_report(results: List[Dict[str, Any]]) -> None:
+    reports = PROJECT_ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    passing = sum(r["passed"] for r in results)
+    summary = {
+        "scenarios": len(results),
+        "passed": passing,
+        "by_kind": {
+            kind: f"{sum(r['passed'] for r in results if r['kind'] == kind)}/{sum(r['kind'] == kind for r in results)}"
+            for kind in ("cancel", "return")
+        },
+        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json: first 20 cancel and first 20 return "
+        "tasks whose only gold call is that write",
+        "command": "make test (tests/test_task_scenarios.py)",
+        "results": results,
+    }
+    (reports / "task_scenarios.json").write_text(json.dumps(summary, indent=2) + "\n")
+    lines = [
+        "# Database-state scenarios",
+        "",
+        f"{passing} of {len(results)} scenarios end in the expected database state "
+        f"(cancel {summary['by_kind']['cancel']}, return {summary['by_kind']['return']}).",
+        f"Data: {summary['data']}. Command: {summary['command']}.",
+        "",
+        "| task | kind | result | why |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r['task']} | {r['kind']} | {'pass' if r['passed'] else 'FAIL'} | {r['why']} |" for r in results]
+    (reports / "task_scenarios.md").write_text("\n".join(lines) + "\n")
