@@ -1,4 +1,4 @@
-"""Changing orders by the shop's rules: cancellations and returns.
+"""Changing orders by the shop's rules: cancellations, returns, exchanges and item changes.
 
 Each change is collected by a form (``cancel_form``, ``return_form``), then proposed in full
 (order, items, amounts, where the refund goes) and written only after an explicit yes to that
@@ -25,12 +25,25 @@ from actions.orders import list_orders_text, pick_listed_order
 from kefu.config import settings
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange
-from kefu.store.matching import mentioned_items, mentioned_payment_method
+from kefu.store.matching import mentioned_items, mentioned_payment_method, requested_swaps
 from kefu.store.records import Customer, Order, OrderSummary, PaymentMethod
 
 # What each change form needs, and which order statuses allow it (read from kefu.yml).
-FORM_KIND = {"cancel_form": "cancel", "return_form": "return"}
-CHANGE_SLOTS = ("change_order_id", "cancel_reason", "return_item_ids", "refund_method_id", "change_blocked")
+FORM_KIND = {
+    "cancel_form": "cancel",
+    "return_form": "return",
+    "exchange_form": "exchange",
+    "modify_items_form": "modify_items",
+}
+CHANGE_SLOTS = (
+    "change_order_id",
+    "cancel_reason",
+    "return_item_ids",
+    "refund_method_id",
+    "swap_plan",
+    "swap_payment_method_id",
+    "change_blocked",
+)
 REASON_PATTERNS = {
     "ordered by mistake": r"mistake|accident|wrong (item|thing|one|size|color)|twice|didn'?t mean",
     "no longer needed": r"(no longer|don'?t|do not|dont) (need|want)|not needed|changed my mind|anymore|no need",
@@ -51,7 +64,12 @@ DIGRESSIONS = {
 
 def allowed_statuses(kind: str) -> tuple[str, ...]:
     rules = settings().rules
-    return rules.cancel_statuses if kind == "cancel" else rules.return_statuses
+    return {
+        "cancel": rules.cancel_statuses,
+        "return": rules.return_statuses,
+        "exchange": rules.exchange_statuses,
+        "modify_items": rules.modify_statuses,
+    }[kind]
 
 
 def eligible_orders(customer_id: str, kind: str) -> List[OrderSummary]:
@@ -153,7 +171,7 @@ class ValidateChangeForm(FormValidationAction):
             return {"change_order_id": None, "order_id": None}
         if current and current != order.id:
             # Items and refund choices belonged to the previous order.
-            return {"change_order_id": order.id, "return_item_ids": None, "refund_method_id": None}
+            return {"change_order_id": order.id, "return_item_ids": None, "refund_method_id": None, "swap_plan": None}
         return {"change_order_id": order.id}
 
 
@@ -227,6 +245,96 @@ class ValidateReturnForm(ValidateChangeForm):
         return {"refund_method_id": method.id}
 
 
+class ValidateSwapForm(ValidateChangeForm):
+    """Exchanges (delivered orders) and item changes (pending orders): items to other versions."""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """One validation action per form."""
+
+    async def extract_swap_plan(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        order_id = tracker.get_slot("change_order_id")
+        if not order_id or tracker.get_slot("swap_plan"):
+            return {}
+        text, _ = _message(tracker)
+        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        if order is None:
+            return {}
+        variants_of = {i.product_id: store().get_product(i.product_id).variants for i in order.items}
+        swaps = requested_swaps(text, order.items, variants_of)
+        unavailable = [(item, v) for item, v in swaps if not v.available]
+        if unavailable:
+            item, variant = unavailable[0]
+            dispatcher.utter_message(
+                response="utter_version_unavailable", product=item.name, options=variant.describe_options()
+            )
+            return {"swap_plan": None}
+        if swaps:
+            return {"swap_plan": [[item.item_id, variant.item_id] for item, variant in swaps]}
+        if self._answering(tracker, "swap_plan"):
+            dispatcher.utter_message(response="utter_swap_not_understood")
+            return {"swap_plan": None}
+        return {}
+
+    async def extract_swap_payment_method_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        if not tracker.get_slot("swap_plan") or tracker.get_slot("swap_payment_method_id"):
+            return {}
+        text, _ = _message(tracker)
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        original = order.payments[0].payment_method_id if order and order.payments else None
+        method = mentioned_payment_method(text, customer.payment_methods, original) if customer else None
+        if method is not None:
+            return {"swap_payment_method_id": method.id}
+        if self._answering(tracker, "swap_payment_method_id"):
+            dispatcher.utter_message(response="utter_refund_method_not_understood")
+            return {"swap_payment_method_id": None}
+        return {}
+
+
+class ValidateExchangeForm(ValidateSwapForm):
+    kind = "exchange"
+
+    def name(self) -> str:
+        return "validate_exchange_form"
+
+
+class ValidateModifyItemsForm(ValidateSwapForm):
+    kind = "modify_items"
+
+    def name(self) -> str:
+        return "validate_modify_items_form"
+
+
+class ActionAskSwapPlan(Action):
+    def name(self) -> str:
+        return "action_ask_swap_plan"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        items = "; ".join(f"{i.name} ({', '.join(f'{k} {v}' for k, v in i.options.items())})" for i in order.items)
+        dispatcher.utter_message(response="utter_ask_swap_plan", order_id=order.id, items=items)
+        return []
+
+
+class ActionAskSwapPaymentMethodId(Action):
+    def name(self) -> str:
+        return "action_ask_swap_payment_method_id"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        dispatcher.utter_message(
+            response="utter_ask_swap_payment_method", options=joined(m.describe() for m in customer.payment_methods)
+        )
+        return []
+
+
 class ActionAskChangeOrderId(Action):
     """Which order? Lists the customer's orders that allow the change."""
 
@@ -272,6 +380,15 @@ def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
     order_id = tracker.get_slot("change_order_id")
     if kind == "cancel" and order_id and tracker.get_slot("cancel_reason"):
         return {"kind": kind, "order_id": order_id, "reason": tracker.get_slot("cancel_reason")}
+    swaps, paying = tracker.get_slot("swap_plan"), tracker.get_slot("swap_payment_method_id")
+    if kind in ("exchange", "modify_items") and order_id and swaps and paying:
+        return {
+            "kind": kind,
+            "order_id": order_id,
+            "item_ids": [old for old, _ in swaps],
+            "new_item_ids": [new for _, new in swaps],
+            "payment_method_id": paying,
+        }
     if kind == "return" and order_id and tracker.get_slot("return_item_ids") and tracker.get_slot("refund_method_id"):
         return {
             "kind": kind,
@@ -320,6 +437,8 @@ class ActionProposeChange(Action):
                 reason=plan["reason"],
                 refunds=refunds,
             )
+        elif plan["kind"] in ("exchange", "modify_items"):
+            self._propose_swaps(dispatcher, plan, order, methods)
         else:
             returned = [i for i in order.items if i.item_id in plan["item_ids"]]
             total = sum((i.price for i in returned), Decimal(0))
@@ -332,6 +451,30 @@ class ActionProposeChange(Action):
                 method=method.describe(),
             )
         return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
+
+    @staticmethod
+    def _propose_swaps(
+        dispatcher: CollectingDispatcher, plan: Dict[str, Any], order: Order, methods: Dict[str, PaymentMethod]
+    ) -> None:
+        lines, difference, remaining = [], Decimal(0), list(order.items)
+        for old_id, new_id in zip(plan["item_ids"], plan["new_item_ids"], strict=True):
+            item = next(i for i in remaining if i.item_id == old_id)
+            remaining.remove(item)
+            new = next(v for v in store().get_product(item.product_id).variants if v.item_id == new_id)
+            difference += new.price - item.price
+            lines.append(
+                f"{item.name}: {', '.join(item.options.values())} ({money(item.price)}) -> "
+                f"{', '.join(new.options.values())} ({money(new.price)})"
+            )
+        method = methods[plan["payment_method_id"]].describe()
+        if difference > 0:
+            money_line = f"You pay the difference of {money(difference)} with your {method}."
+        elif difference < 0:
+            money_line = f"You get {money(-difference)} back on your {method}."
+        else:
+            money_line = "The price is the same."
+        response = "utter_propose_exchange" if plan["kind"] == "exchange" else "utter_propose_modify_items"
+        dispatcher.utter_message(response=response, order_id=order.id, swaps="; ".join(lines), money_line=money_line)
 
 
 class ActionApplyChange(Action):
@@ -357,6 +500,28 @@ class ActionApplyChange(Action):
                     customer_id, plan["order_id"], plan["reason"], tracker.sender_id, request_id
                 )
                 dispatcher.utter_message(response="utter_cancelled", order_id=result.order.id)
+            elif plan["kind"] == "exchange":
+                result = store().exchange_items(
+                    customer_id,
+                    plan["order_id"],
+                    plan["item_ids"],
+                    plan["new_item_ids"],
+                    plan["payment_method_id"],
+                    tracker.sender_id,
+                    request_id,
+                )
+                dispatcher.utter_message(response="utter_exchange_requested", order_id=result.order.id)
+            elif plan["kind"] == "modify_items":
+                result = store().change_order_items(
+                    customer_id,
+                    plan["order_id"],
+                    plan["item_ids"],
+                    plan["new_item_ids"],
+                    plan["payment_method_id"],
+                    tracker.sender_id,
+                    request_id,
+                )
+                dispatcher.utter_message(response="utter_items_modified", order_id=result.order.id)
             else:
                 result = store().return_items(
                     customer_id,

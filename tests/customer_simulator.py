@@ -20,32 +20,49 @@ IDENTITY = re.compile(
     r"(?:zip code is (?P<zip>\d{5})|email is (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\w))"
 )
 RETURN = re.compile(r"Return (?P<order>#W\d{7}) via (?P<method>\w+): (?P<items>[^.]+?);\s*$")
+SWAP = re.compile(r"For (?P<order>#W\d{7}), (?P<verb>exchange|modify) (?P<body>.+?); via (?P<method>\w+)\.")
+SWAP_ITEM = re.compile(r"(?P<name>[A-Z][\w\- ]+?) \{(?P<old>[^}]*)\} to \{(?P<new>[^}]*)\}")
 CANCEL = re.compile(r"Cancel order (?P<order>#W\d{7}) because (?P<reason>no longer needed|ordered by mistake)\.")
 
 
 @dataclass
 class Script:
-    kind: str  # "cancel" | "return"
+    kind: str  # "cancel" | "return" | "exchange" | "modify_items"
     identity: str  # what the customer says to identify
     order_id: str
     reason: str = ""
     items: List[str] = field(default_factory=list)
     payment_words: str = ""
+    swaps: str = ""  # "the notebook with size A5 and the kettle with capacity 2L"
 
     @property
     def opening(self) -> str:
         if self.kind == "cancel":
             return f"Hi, I want to cancel my order {self.order_id}"
+        if self.kind == "exchange":
+            return f"Hi, I'd like to exchange some items I received in order {self.order_id}"
+        if self.kind == "modify_items":
+            return f"Hi, I want to change some items in my pending order {self.order_id}"
         return f"Hello, I'd like to return some items from order {self.order_id}"
 
 
 def payment_words(method: Dict[str, Any]) -> str:
     """How a customer names one of their own payment methods."""
     if method["source"] == "gift_card":
-        return "to my gift card"
+        return "my gift card"
     if method["source"] == "paypal":
-        return "to my PayPal account"
-    return f"to my {method['brand']} card ending in {method['last_four']}"
+        return "my PayPal account"
+    return f"my {method['brand']} card ending in {method['last_four']}"
+
+
+def swap_words(body: str) -> str:
+    """ "Notebook {'size': 'A6'} to {'size': 'A5'}" as a customer says it: "the notebook with size A5"."""
+    parts = []
+    for match in SWAP_ITEM.finditer(body):
+        new = dict(re.findall(r"'([^']+)': '([^']+)'", match["new"]))
+        options = ", ".join(f"{key} {value}" for key, value in new.items())
+        parts.append(f"the {match['name'].lower()} with {options}")
+    return " and ".join(parts)
 
 
 def script_for(task: Dict[str, Any], users: Dict[str, Any]) -> Script | None:
@@ -59,6 +76,14 @@ def script_for(task: Dict[str, Any], users: Dict[str, Any]) -> Script | None:
     if cancel:
         reason = "I don't need it anymore" if cancel["reason"] == "no longer needed" else "I ordered it by mistake"
         return Script("cancel", identity, cancel["order"], reason=reason)
+    swap = SWAP.search(instruction)
+    if swap:
+        method = users[task["user_id"]]["payment_methods"].get(swap["method"])
+        words = swap_words(swap["body"])
+        if method is None or not words:
+            return None
+        kind = "exchange" if swap["verb"] == "exchange" else "modify_items"
+        return Script(kind, identity, swap["order"], payment_words=payment_words(method), swaps=words)
     returned = RETURN.search(instruction)
     if returned:
         method = users[task["user_id"]]["payment_methods"].get(returned["method"])
@@ -82,6 +107,10 @@ def answer(script: Script, kefu_said: str) -> str:
         names = [f"the {name.lower()}" for name in script.items]
         return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
     if "where should the refund go" in said or "didn't catch where the refund" in said:
+        return "to " + script.payment_words
+    if "what would you like to change" in said or "which item and which new version" in said:
+        return script.swaps
+    if "which payment method should pay" in said:
         return script.payment_words
     if "which order" in said:
         return script.order_id

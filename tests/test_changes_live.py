@@ -15,6 +15,8 @@ pytestmark = pytest.mark.conversation
 
 JUAN = "Juan Rossi, zip code 77209"  # pending order #W7602708
 OMAR = "omar.anderson7675@example.com"  # delivered order #W6067464 (Electric Kettle, Wall Clock...)
+SOFIA = "sofia.li7352@example.com"  # three delivered orders, first #W4689314 paid by credit_card_8105988
+AVA = "ava.nguyen3664@example.com"  # delivered #W1504875: Notebook (A6, soft cover), Smart Watch
 
 
 @pytest.fixture
@@ -90,19 +92,13 @@ def test_return_with_items_and_refund_destination(fresh: Live) -> None:
 
 
 def test_refund_to_a_method_the_rules_forbid_is_refused(fresh: Live) -> None:
-    users = read_seed()["users"]
-    methods = users["omar_anderson_3203"]["payment_methods"]
-    original = read_seed()["orders"]["#W6067464"]["payment_history"][0]["payment_method_id"]
-    others = [m for m in methods.values() if m["id"] != original and m["source"] != "gift_card"]
-    if not others:
-        pytest.skip("this customer has no payment method that the rules forbid")
+    # Sofia paid #W4689314 by credit card; her PayPal is neither the original method nor a gift card.
     chat = fresh.conversation()
-    chat.say("I want to return some items from order #W6067464")
-    chat.say(OMAR)
-    chat.say("the electric kettle")
-    forbidden = others[0]
-    words = "paypal" if forbidden["source"] == "paypal" else f"my card ending in {forbidden['last_four']}"
-    assert "can't go to your" in chat.say(words)
+    chat.say("I want to return the digital camera from order #W4689314")
+    chat.say(SOFIA)
+    chat.say("the digital camera")
+    assert "can't go to your PayPal" in chat.say("refund it to my paypal please")
+    assert fresh.store.get_order("#W4689314", "sofia_li_9219").status == "delivered"
 
 
 def test_digression_then_back_to_the_cancellation(fresh: Live) -> None:
@@ -116,16 +112,37 @@ def test_digression_then_back_to_the_cancellation(fresh: Live) -> None:
 
 
 def test_correcting_the_order_during_a_return(fresh: Live) -> None:
-    seed = read_seed()
-    delivered = [
-        oid
-        for oid in seed["users"]["omar_anderson_3203"]["orders"]
-        if seed["orders"][oid]["status"] == "delivered" and oid != "#W6067464"
-    ]
-    if not delivered:
-        pytest.skip("the customer has only one delivered order")
     chat = fresh.conversation()
-    chat.say("I want to return some items from order #W6067464")
-    chat.say(OMAR)
-    reply = chat.say(f"sorry, I meant the other order, {delivered[0]}")
-    assert delivered[0] in reply
+    chat.say("I want to return some items from order #W4689314")
+    chat.say(SOFIA)
+    reply = chat.say("sorry, I meant the other order, #W3916020")
+    assert "#W3916020" in reply and "which items" in reply.lower()
+
+
+def test_exchange_for_another_version(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("I'd like to exchange an item I received in order #W1504875")
+    assert "what would you like to change" in chat.say(AVA).lower()
+    assert "which payment method" in chat.say("the notebook in size A5").lower()
+    proposal = chat.say("my paypal account")
+    assert "A5" in proposal and "Have you listed every item" in proposal
+    assert "exchange for order #W1504875 is requested" in chat.say("yes")
+    order = fresh.store.get_order("#W1504875", "ava_nguyen_2175")
+    assert order.status == "exchange requested"
+    assert order.exchange_items == ("9421195098",)
+    (a5,) = [
+        v
+        for v in fresh.store.get_product(order.items[0].product_id).variants
+        if v.options == {"size": "A5", "cover type": "soft cover"}
+    ]
+    assert order.exchange_new_items == (a5.item_id,)
+    assert order.exchange_payment_method_id == "paypal_6262583"
+
+
+def test_exchange_of_a_pending_order_is_refused(fresh: Live) -> None:
+    before = export_store(fresh.store)
+    chat = fresh.conversation()
+    chat.say("I want to exchange an item from order #W7602708")
+    reply = chat.say(JUAN)
+    assert "#W7602708 is pending" in reply and "only delivered orders" in reply
+    assert export_store(fresh.store) == before

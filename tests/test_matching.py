@@ -59,3 +59,8 @@ def test_variants_matching_keeps_only_exact_option_values(store: SqlStore) -> No
     clicky = variants_matching(keyboard.variants, {"switch type": "clicky"})
     assert clicky and all(v.options["switch type"] == "clicky" for v in clicky)
     assert variants_matching(keyboard.variants, {"switch type": "silent"}) == []
+
+
+def test_a_colour_is_not_found_inside_another_word(store: SqlStore) -> None:
+    speaker = _product(store, "Bluetooth Speaker")
+    assert mentioned_options("the bluetooth speaker with color red", speaker.variants) == {"color": "red"}

@@ -3,9 +3,10 @@
 For each scenario a scripted customer (tests/customer_simulator.py) talks to Kefu from the
 task's instruction; afterwards the whole store (users, orders, products) must equal the state
 that the task's gold calls give when applied to the seed by the independent reference
-(tests/reference_world.py). Scenarios are the cancel and return tasks of the shared train and
-dev sets, 20 of each, chosen by position. The outcome of every scenario, with the transcript of
-the failures, is written to reports/task_scenarios.json and .md.
+(tests/reference_world.py). Scenarios are the cancel, return, exchange and item-change tasks
+of the shared train and dev sets whose only gold call is that write, chosen by position. The
+outcome of every scenario, with the transcript of the failures, is written to
+reports/task_scenarios.json and .md.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ from tests.reference_world import apply_calls, rounded
 pytestmark = pytest.mark.conversation
 
 TASKS_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
-PER_KIND = 20
-MIN_PASSING = 30
+# Scenarios per kind of change, and how many of each must end in the expected state.
+PER_KIND = {"cancel": 20, "return": 20, "exchange": 10, "modify_items": 10}
+MIN_PASSING = {"cancel": 18, "return": 18, "exchange": 7, "modify_items": 7}
+WRITES = {
+    "cancel_pending_order",
+    "return_delivered_order_items",
+    "exchange_delivered_order_items",
+    "modify_pending_order_items",
+}
 
 
 def scenarios() -> List[Dict[str, Any]]:
@@ -36,15 +44,14 @@ def scenarios() -> List[Dict[str, Any]]:
         if (TASKS_DIR / name).exists():
             tasks += [dict(t, source=name) for t in json.loads((TASKS_DIR / name).read_text())]
     users = read_seed()["users"]
-    chosen: Dict[str, List[Dict[str, Any]]] = {"cancel": [], "return": []}
+    chosen: Dict[str, List[Dict[str, Any]]] = {kind: [] for kind in PER_KIND}
     for index, task in enumerate(tasks):
-        writes = [a for a in task["actions"] if a["name"] in ("cancel_pending_order", "return_delivered_order_items")]
-        if len(task["actions"]) != 1 or len(writes) != 1:
+        if len(task["actions"]) != 1 or task["actions"][0]["name"] not in WRITES:
             continue
         script = script_for(task, users)
-        if script is not None and len(chosen[script.kind]) < PER_KIND:
+        if script is not None and len(chosen[script.kind]) < PER_KIND[script.kind]:
             chosen[script.kind].append({"task": task, "script": script, "index": index})
-    return chosen["cancel"] + chosen["return"]
+    return [scenario for kind in PER_KIND for scenario in chosen[kind]]
 
 
 @pytest.mark.skipif(not (TASKS_DIR / "tasks_train.json").exists(), reason=f"shared tasks missing in {TASKS_DIR}")
@@ -72,9 +79,10 @@ def test_task_scenarios_end_in_the_expected_database_state(
         )
     shutil.copy(template_db, live_store_path)
     _write_report(results)
-    passing = sum(r["passed"] for r in results)
-    assert len(results) == 2 * PER_KIND
-    assert passing >= MIN_PASSING, f"{passing}/{len(results)} scenarios passed; see reports/task_scenarios.md"
+    assert len(results) == sum(PER_KIND.values())
+    for kind, minimum in MIN_PASSING.items():
+        passing = sum(r["passed"] for r in results if r["kind"] == kind)
+        assert passing >= minimum, f"{kind}: {passing} scenarios passed; see reports/task_scenarios.md"
 
 
 def _difference(actual: Dict[str, Any], expected: Dict[str, Any], script: Script) -> str:
@@ -96,10 +104,10 @@ def _write_report(results: List[Dict[str, Any]]) -> None:
         "passed": passing,
         "by_kind": {
             kind: f"{sum(r['passed'] for r in results if r['kind'] == kind)}/{sum(r['kind'] == kind for r in results)}"
-            for kind in ("cancel", "return")
+            for kind in PER_KIND
         },
-        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json: first 20 cancel and first 20 return "
-        "tasks whose only gold call is that write",
+        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json: the first tasks of each kind "
+        f"({PER_KIND}) whose only gold call is that write",
         "command": "make test (tests/test_task_scenarios.py)",
         "results": results,
     }
@@ -108,7 +116,7 @@ def _write_report(results: List[Dict[str, Any]]) -> None:
         "# Database-state scenarios",
         "",
         f"{passing} of {len(results)} scenarios end in the expected database state "
-        f"(cancel {summary['by_kind']['cancel']}, return {summary['by_kind']['return']}).",
+        "(" + ", ".join(f"{kind} {count}" for kind, count in summary["by_kind"].items()) + ").",
         f"Data: {summary['data']}. Command: {summary['command']}.",
         "",
         "| task | kind | result | why |",

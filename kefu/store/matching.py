@@ -80,7 +80,7 @@ def _mentions_option(text: str, name: str, value: str) -> bool:
         named = all(w in text_words for w in words(name))
         negated = bool(re.search(r"\b(not|no|without|non)\b", text.lower()))
         return named and (negated == (lowered != "yes"))
-    if len(value) <= 3 and value.isalpha():
+    if len(value) <= 3 and value.isalpha() and value.isupper():
         # Sizes S, M, L, XL: "size m" or a capital M alone, never the "s" of "what's".
         return bool(
             re.search(rf"\bsize\s+{re.escape(lowered)}\b", text.lower())
@@ -89,7 +89,10 @@ def _mentions_option(text: str, name: str, value: str) -> bool:
     value_words = words(value)
     if value_words and all(w in text_words for w in value_words):
         return True
-    return len(_compact(value)) > 3 and _compact(value) in _compact(text)
+    # Spelling variants of composite values ("wifi" for "Wi-Fi", "1000 ml" for "1000ml"); a plain
+    # word must match as a word ("blue" is not in "bluetooth").
+    composite = not value.isalnum()
+    return composite and len(_compact(value)) > 3 and _compact(value) in _compact(text)
 
 
 def variants_matching(variants: Sequence[Variant], wanted: Dict[str, str]) -> List[Variant]:
@@ -113,6 +116,10 @@ def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     for same_product in by_product.values():
         if len(same_product) == 1:
             chosen += same_product
+            continue
+        if len({i.item_id for i in same_product}) == 1 and not re.search(r"\b(both|two|each)\b", lowered):
+            # Two identical items and "the water bottle": one of them is meant.
+            chosen.append(same_product[0])
             continue
         # Several of one product: keep those whose options the text also names, else all.
         with_option = [i for i in same_product if any(_mentions_option(text, k, v) for k, v in i.options.items())]
@@ -147,3 +154,48 @@ def mentioned_payment_method(
     elif not digits:
         return None
     return candidates[0] if len(candidates) == 1 else None
+
+
+def wanted_variant(text: str, item: OrderItem, variants: Sequence[Variant]) -> Variant | None:
+    """The version of ``item``'s product that the text asks for: "the same shirt but size L".
+
+    The item's current options are kept except those the text names with another value; the
+    result must be a different version. Availability is left to the caller to explain.
+    """
+    named = {k: v for k, v in mentioned_options(text, variants).items() if item.options.get(k) != v}
+    if not named:
+        return None
+    wanted = {**item.options, **named}
+    exact = [v for v in variants if v.options == wanted and v.item_id != item.item_id]
+    if exact:
+        return exact[0]
+    # Options may not combine as asked: accept the single version that has every named value.
+    close = [v for v in variants if all(v.options.get(k) == val for k, val in named.items())]
+    return close[0] if len(close) == 1 else None
+
+
+def requested_swaps(
+    text: str, items: Sequence[OrderItem], variants_of: Dict[str, Sequence[Variant]]
+) -> List[tuple[OrderItem, Variant]]:
+    """(item, new version) pairs the text asks for, one per named item.
+
+    "the notebook in A5 and the kettle in 2L" is read part by part; when the text names new
+    options but no item, the one item whose product has those options is meant.
+    """
+    parts = [p for p in re.split(r"\band\b|;|,(?=\s*(?:the|my|and)\b)", text or "") if p.strip()]
+    swaps: List[tuple[OrderItem, Variant]] = []
+    used: List[OrderItem] = []
+    for part in parts:
+        for item in mentioned_items(part, [i for i in items if i not in used]):
+            variant = wanted_variant(part, item, variants_of.get(item.product_id, ()))
+            if variant is not None:
+                swaps.append((item, variant))
+                used.append(item)
+    if not swaps:
+        candidates = [
+            (item, variant) for item in items
+            if (variant := wanted_variant(text, item, variants_of.get(item.product_id, ()))) is not None
+        ]
+        if len(candidates) == 1:
+            swaps = candidates
+    return swaps

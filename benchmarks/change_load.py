@@ -1,0 +1,162 @@
+"""Load benchmark of whole return and exchange conversations, with the database checked after.
+
+N simulated customers (default 20) talk to Kefu at once over the REST channel, each playing one
+return or exchange task of the shared tau-bench retail tasks (the scripted customer of
+tests/customer_simulator.py: identification, order, items, new versions, payment, "yes").
+Tasks are the first ones of train + dev whose only gold call is a return or an exchange, on
+distinct orders. Kefu runs with its action server on a fresh copy of the seeded store. After the
+run each task's order must equal what its gold calls give (tests/reference_world.py).
+
+Reports messages per second, per-turn latency p50 / p95 / p99, and how many database states
+ended correct, in reports/change_load.json and reports/change_load.md.
+
+    .venv/bin/python benchmarks/change_load.py --customers 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.rest_load import BENCH_DIR, REPORTS, Result, Server, post, start_rasa, wait_for_rasa  # noqa: E402
+from kefu.store import prepare_store  # noqa: E402
+from kefu.store.seed import export_store, read_seed  # noqa: E402
+from tests.customer_simulator import Script, answer, script_for  # noqa: E402
+from tests.harness import free_port, wait_for_http  # noqa: E402
+from tests.reference_world import apply_calls, rounded  # noqa: E402
+
+TASKS_DIR = ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
+KINDS = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}
+
+
+def pick_scenarios(count: int) -> List[Dict[str, Any]]:
+    """Alternately return and exchange tasks, each on an order and a customer of its own."""
+    tasks = []
+    for name in ("tasks_train.json", "tasks_dev.json"):
+        tasks += json.loads((TASKS_DIR / name).read_text())
+    users = read_seed()["users"]
+    by_kind: Dict[str, List[Dict[str, Any]]] = {"return": [], "exchange": []}
+    seen_orders, seen_users = set(), set()
+    for task in tasks:
+        if len(task["actions"]) != 1 or task["actions"][0]["name"] not in KINDS:
+            continue
+        script = script_for(task, users)
+        order_id = task["actions"][0]["kwargs"]["order_id"]
+        if script is None or order_id in seen_orders or task["user_id"] in seen_users:
+            continue
+        seen_orders.add(order_id)
+        seen_users.add(task["user_id"])
+        by_kind[KINDS[task["actions"][0]["name"]]].append({"task": task, "script": script})
+    mixed = [s for pair in zip(by_kind["return"], by_kind["exchange"], strict=False) for s in pair]
+    return mixed[:count]
+
+
+async def play_over_rest(session: aiohttp.ClientSession, url: str, script: Script, n: int, result: Result) -> None:
+    sender = f"bench-change-{n}-{time.monotonic_ns()}"
+    reply = " ".join(await post(session, url, sender, script.opening, result))
+    for _ in range(10):
+        if "done:" in reply.lower() or "haven't changed" in reply.lower() or "couldn't make" in reply.lower():
+            break
+        reply = " ".join(await post(session, url, sender, answer(script, reply), result))
+    result.conversations += 1
+
+
+async def drive(url: str, scenarios: List[Dict[str, Any]]) -> Result:
+    result = Result("kefu_return_exchange")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=180)) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(play_over_rest(session, url, s["script"], n, result) for n, s in enumerate(scenarios)))
+        result.wall_seconds = time.perf_counter() - started
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20, help="concurrent customers, one scenario each")
+    args = parser.parse_args()
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    scenarios = pick_scenarios(args.customers)
+    store_path = BENCH_DIR / "change_load.db"
+    store_path.unlink(missing_ok=True)
+    store_url = f"sqlite:///{store_path}"
+    store = prepare_store(store_url)
+    servers: List[Server] = []
+    try:
+        actions_port, kefu_port = free_port(), free_port()
+        endpoints = BENCH_DIR / "endpoints-change.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+        servers.append(
+            Server(
+                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+                ROOT,
+                BENCH_DIR / "actions-change.log",
+                env={"KEFU_STORE_URL": store_url},
+            )
+        )
+        kefu = start_rasa(ROOT / "models" / "kefu.tar.gz", ROOT, kefu_port, BENCH_DIR / "kefu-change.log", endpoints)
+        servers.append(kefu)
+        wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
+        wait_for_rasa(kefu_port, kefu)
+        print(f"driving {len(scenarios)} concurrent return / exchange conversations", flush=True)
+        result = asyncio.run(drive(f"http://127.0.0.1:{kefu_port}/webhooks/rest/webhook", scenarios))
+    finally:
+        for server in servers:
+            server.stop()
+
+    seed, actual = read_seed(), rounded(export_store(store))
+    checks = []
+    for scenario in scenarios:
+        order_id = scenario["task"]["actions"][0]["kwargs"]["order_id"]
+        expected = rounded(apply_calls(seed, scenario["task"]["actions"]))
+        checks.append(
+            {
+                "order": order_id,
+                "kind": scenario["script"].kind,
+                "correct": actual["orders"][order_id] == expected["orders"][order_id],
+            }
+        )
+    summary = result.summary()
+    report = {
+        "benchmark": "concurrent return / exchange conversations over REST, database checked after",
+        "command": "python benchmarks/change_load.py " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json, first return and exchange tasks "
+        "(single gold call) on distinct orders and customers, alternating",
+        "concurrent_customers": len(scenarios),
+        "results": summary,
+        "database_states_correct": sum(c["correct"] for c in checks),
+        "database_states_checked": len(checks),
+        "checks": checks,
+    }
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "change_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORTS / "change_load.md").write_text(
+        f"# Return and exchange conversations under load\n\n`{report['command']}` on {report['date']} "
+        f"({os.cpu_count()} CPUs). {len(scenarios)} customers at once, one whole conversation each.\n"
+        f"Data: {report['data']}.\n\n"
+        "| conversations | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | database states correct |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        f"| {summary['conversations']} | {summary['messages']} | {summary['messages_per_second']} | "
+        f"{summary['latency_ms_p50']} | {summary['latency_ms_p95']} | {summary['latency_ms_p99']} | "
+        f"{summary['errors']} | {report['database_states_correct']} / {report['database_states_checked']} |\n"
+    )
+    print((REPORTS / "change_load.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
