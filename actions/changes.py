@@ -1,4 +1,4 @@
-"""Changing orders by the shop's rules: cancellations, returns, exchanges and item changes.
+"""Changing orders by the shop's rules: cancel, return, exchange, change items, address or payment.
 
 Each change is collected by a form (``cancel_form``, ``return_form``), then proposed in full
 (order, items, amounts, where the refund goes) and written only after an explicit yes to that
@@ -25,8 +25,8 @@ from actions.orders import list_orders_text, pick_listed_order
 from kefu.config import settings
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange
-from kefu.store.matching import mentioned_items, mentioned_payment_method, requested_swaps
-from kefu.store.records import Customer, Order, OrderSummary, PaymentMethod
+from kefu.store.matching import address_in, mentioned_items, mentioned_payment_method, requested_swaps
+from kefu.store.records import Address, Customer, Order, OrderSummary, PaymentMethod
 
 # What each change form needs, and which order statuses allow it (read from kefu.yml).
 FORM_KIND = {
@@ -34,6 +34,9 @@ FORM_KIND = {
     "return_form": "return",
     "exchange_form": "exchange",
     "modify_items_form": "modify_items",
+    "order_address_form": "order_address",
+    "payment_form": "order_payment",
+    "profile_address_form": "profile_address",
 }
 CHANGE_SLOTS = (
     "change_order_id",
@@ -42,6 +45,8 @@ CHANGE_SLOTS = (
     "refund_method_id",
     "swap_plan",
     "swap_payment_method_id",
+    "new_address",
+    "new_payment_method_id",
     "change_blocked",
 )
 REASON_PATTERNS = {
@@ -69,6 +74,8 @@ def allowed_statuses(kind: str) -> tuple[str, ...]:
         "return": rules.return_statuses,
         "exchange": rules.exchange_statuses,
         "modify_items": rules.modify_statuses,
+        "order_address": rules.modify_statuses,
+        "order_payment": rules.modify_statuses,
     }[kind]
 
 
@@ -310,6 +317,81 @@ class ValidateModifyItemsForm(ValidateSwapForm):
         return "validate_modify_items_form"
 
 
+class ValidateOrderAddressForm(ValidateChangeForm):
+    kind = "order_address"
+
+    def name(self) -> str:
+        return "validate_order_address_form"
+
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        return extract_address(dispatcher, tracker, self._answering(tracker, "new_address"))
+
+
+class ValidateProfileAddressForm(ValidateChangeForm):
+    kind = "profile_address"
+
+    def name(self) -> str:
+        return "validate_profile_address_form"
+
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        return extract_address(dispatcher, tracker, self._answering(tracker, "new_address"))
+
+
+def extract_address(dispatcher: CollectingDispatcher, tracker: Tracker, answering: bool) -> Dict[str, Any]:
+    if tracker.get_slot("new_address"):
+        return {}
+    address = address_in(_message(tracker)[0])
+    if address is not None:
+        return {"new_address": vars(address)}
+    if answering:
+        dispatcher.utter_message(response="utter_address_not_understood")
+        return {"new_address": None}
+    return {}
+
+
+class ValidatePaymentForm(ValidateChangeForm):
+    kind = "order_payment"
+
+    def name(self) -> str:
+        return "validate_payment_form"
+
+    async def extract_new_payment_method_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        order_id = tracker.get_slot("change_order_id")
+        if not order_id or tracker.get_slot("new_payment_method_id"):
+            return {}
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        current = order.payments[0].payment_method_id if order and order.payments else None
+        others = [m for m in customer.payment_methods if m.id != current] if customer else []
+        method = mentioned_payment_method(_message(tracker)[0], others)
+        if method is not None:
+            return {"new_payment_method_id": method.id}
+        if self._answering(tracker, "new_payment_method_id"):
+            dispatcher.utter_message(response="utter_refund_method_not_understood")
+            return {"new_payment_method_id": None}
+        return {}
+
+
+class ActionAskNewPaymentMethodId(Action):
+    def name(self) -> str:
+        return "action_ask_new_payment_method_id"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        current = order.payments[0].payment_method_id if order.payments else None
+        others = joined(m.describe() for m in customer.payment_methods if m.id != current)
+        dispatcher.utter_message(response="utter_ask_new_payment_method", options=others or "none")
+        return []
+
+
 class ActionAskSwapPlan(Action):
     def name(self) -> str:
         return "action_ask_swap_plan"
@@ -389,6 +471,13 @@ def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
             "new_item_ids": [new for _, new in swaps],
             "payment_method_id": paying,
         }
+    address = tracker.get_slot("new_address")
+    if kind == "order_address" and order_id and address:
+        return {"kind": kind, "order_id": order_id, "address": address}
+    if kind == "profile_address" and address:
+        return {"kind": kind, "address": address}
+    if kind == "order_payment" and order_id and tracker.get_slot("new_payment_method_id"):
+        return {"kind": kind, "order_id": order_id, "payment_method_id": tracker.get_slot("new_payment_method_id")}
     if kind == "return" and order_id and tracker.get_slot("return_item_ids") and tracker.get_slot("refund_method_id"):
         return {
             "kind": kind,
@@ -421,6 +510,11 @@ class ActionProposeChange(Action):
             dispatcher.utter_message(response="utter_nothing_changed")
             return clear_change()
         customer = store().get_customer(tracker.get_slot("customer_id"))
+        if plan["kind"] == "profile_address":
+            dispatcher.utter_message(
+                response="utter_propose_profile_address", address=Address(**plan["address"]).one_line()
+            )
+            return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
         order = store().get_order(plan["order_id"], customer.id)
         methods = {m.id: m for m in customer.payment_methods}
         if plan["kind"] == "cancel":
@@ -439,6 +533,22 @@ class ActionProposeChange(Action):
             )
         elif plan["kind"] in ("exchange", "modify_items"):
             self._propose_swaps(dispatcher, plan, order, methods)
+        elif plan["kind"] == "order_address":
+            dispatcher.utter_message(
+                response="utter_propose_order_address",
+                order_id=order.id,
+                address=Address(**plan["address"]).one_line(),
+            )
+        elif plan["kind"] == "order_payment":
+            old_method = methods.get(order.payments[0].payment_method_id)
+            dispatcher.utter_message(
+                response="utter_propose_payment",
+                order_id=order.id,
+                amount=money(order.payments[0].amount),
+                new_method=methods[plan["payment_method_id"]].describe(),
+                old_method=old_method.describe() if old_method else "original payment method",
+                timing=refund_timing(old_method),
+            )
         else:
             returned = [i for i in order.items if i.item_id in plan["item_ids"]]
             total = sum((i.price for i in returned), Decimal(0))
@@ -511,6 +621,19 @@ class ActionApplyChange(Action):
                     request_id,
                 )
                 dispatcher.utter_message(response="utter_exchange_requested", order_id=result.order.id)
+            elif plan["kind"] == "order_address":
+                result = store().change_order_address(
+                    customer_id, plan["order_id"], Address(**plan["address"]), tracker.sender_id, request_id
+                )
+                dispatcher.utter_message(response="utter_order_address_changed", order_id=result.order.id)
+            elif plan["kind"] == "profile_address":
+                store().change_customer_address(customer_id, Address(**plan["address"]), tracker.sender_id, request_id)
+                dispatcher.utter_message(response="utter_profile_address_changed")
+            elif plan["kind"] == "order_payment":
+                result = store().change_order_payment(
+                    customer_id, plan["order_id"], plan["payment_method_id"], tracker.sender_id, request_id
+                )
+                dispatcher.utter_message(response="utter_payment_changed", order_id=result.order.id)
             elif plan["kind"] == "modify_items":
                 result = store().change_order_items(
                     customer_id,
@@ -565,4 +688,33 @@ class ActionRefundPolicy(Action):
             gift_card_delay=rules.refund_delay_gift_card,
             other_delay=rules.refund_delay_other,
         )
+        return []
+
+
+class ActionRefundStatus(Action):
+    """Refunds made and returns waiting, read from the identified customer's orders."""
+
+    def name(self) -> str:
+        return "action_refund_status"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        customer = store().get_customer(tracker.get_slot("customer_id"))
+        methods = {m.id: m for m in customer.payment_methods}
+        lines = []
+        for summary in store().list_orders(customer.id):
+            order = store().get_order(summary.id, customer.id)
+            for payment in order.payments:
+                if payment.transaction_type == "refund" and payment.amount > 0:
+                    method = methods.get(payment.payment_method_id)
+                    where = method.describe() if method else payment.payment_method_id
+                    lines.append(f"{order.id} ({order.status}): {money(payment.amount)} refunded to your {where}")
+            if order.status == "return requested":
+                lines.append(f"{order.id}: return requested; the refund follows when the items arrive")
+            if order.status == "exchange requested":
+                lines.append(f"{order.id}: exchange requested; waiting for the items to come back")
+        if not lines:
+            dispatcher.utter_message(response="utter_no_refunds")
+            return []
+        dispatcher.utter_message(response="utter_refund_status", refunds="\n".join(lines))
         return []

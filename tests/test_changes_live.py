@@ -146,3 +146,64 @@ def test_exchange_of_a_pending_order_is_refused(fresh: Live) -> None:
     reply = chat.say(JUAN)
     assert "#W7602708 is pending" in reply and "only delivered orders" in reply
     assert export_store(fresh.store) == before
+
+
+def test_change_the_shipping_address_of_a_pending_order(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("I need to change the shipping address of my order #W7602708")
+    assert "new address" in chat.say(JUAN)
+    proposal = chat.say("445 Maple Drive, Suite 394, Fort Worth, TX 76165")
+    assert "445 Maple Drive, Suite 394, Fort Worth, TX 76165" in proposal
+    assert "will be shipped to the new address" in chat.say("yes")
+    order = fresh.store.get_order("#W7602708", "juan_rossi_6696")
+    assert (order.address.address1, order.address.address2, order.address.city, order.address.zip) == (
+        "445 Maple Drive",
+        "Suite 394",
+        "Fort Worth",
+        "76165",
+    )
+
+
+def test_paying_with_a_gift_card_that_does_not_cover_the_order_is_refused(fresh: Live) -> None:
+    before = export_store(fresh.store)
+    chat = fresh.conversation()
+    chat.say("can I pay for order #W7602708 with a different payment method")
+    chat.say(JUAN)
+    assert "Shall I go ahead" in chat.say("my gift card")
+    assert "does not cover" in chat.say("yes") and export_store(fresh.store) == before
+
+
+def test_change_the_payment_method_of_a_pending_order(fresh: Live) -> None:
+    seed = read_seed()
+    order_id, order, method = next(
+        (oid, o, m)
+        for oid, o in seed["orders"].items()
+        if o["status"] == "pending" and len(o["payment_history"]) == 1
+        for m in seed["users"][o["user_id"]]["payment_methods"].values()
+        if m["source"] == "paypal" and m["id"] != o["payment_history"][0]["payment_method_id"]
+    )
+    chat = fresh.conversation()
+    chat.say(f"I want to change the payment method of order {order_id}")
+    chat.say(seed["users"][order["user_id"]]["email"])
+    assert "Shall I go ahead" in chat.say("my paypal account please")
+    assert "now paid with the new payment method" in chat.say("yes")
+    payments = fresh.store.get_order(order_id, order["user_id"]).payments
+    assert [(p.transaction_type, p.payment_method_id) for p in payments][-2:] == [
+        ("payment", method["id"]),
+        ("refund", order["payment_history"][0]["payment_method_id"]),
+    ]
+
+
+def test_update_the_default_address_then_ask_about_refunds(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("I moved, please update the address on my account")
+    assert "new address" in chat.say(JUAN)
+    assert "default address of your account" in chat.say("it's 12 Oak Street, Springfield, IL 62704")
+    assert "default address is updated" in chat.say("yes")
+    customer = fresh.store.get_customer("juan_rossi_6696")
+    assert (customer.address.address1, customer.address.city, customer.address.zip) == (
+        "12 Oak Street",
+        "Springfield",
+        "62704",
+    )
+    assert "don't see any refund" in chat.say("where is my refund?")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,18 @@ def _new_variants(session: Session, items: Sequence[m.OrderItemRow], new_item_id
             raise ChangeRefused("unavailable", f"{item.name} {dict(variant.options)} is out of stock")
         variants.append(variant)
     return variants
+
+
+def _priced_swap(
+    session: Session, order: m.OrderRow, item_ids: Sequence[str], new_item_ids: Sequence[str], payment_method_id: str
+) -> Tuple[List[m.OrderItemRow], List[m.VariantRow], Decimal, m.PaymentMethodRow]:
+    """Items to swap, their new versions, the price difference and the method that settles it."""
+    items = _require_items(order, item_ids)
+    variants = _new_variants(session, items, new_item_ids)
+    difference = sum((v.price - i.price for i, v in zip(items, variants, strict=True)), Decimal(0))
+    method = _payment_method(order.customer, payment_method_id)
+    _check_gift_card_covers(method, difference)
+    return items, variants, difference, method
 
 
 def _add_payment(order: m.OrderRow, kind: str, amount: Decimal, payment_method_id: str) -> None:
@@ -133,11 +145,7 @@ def change_items(
     payment_method_id: str,
 ) -> Changes:
     _require_status(order, rules.modify_statuses, "modified")
-    items = _require_items(order, item_ids)
-    variants = _new_variants(session, items, new_item_ids)
-    difference = sum((v.price - i.price for i, v in zip(items, variants, strict=True)), Decimal(0))
-    method = _payment_method(order.customer, payment_method_id)
-    _check_gift_card_covers(method, difference)
+    items, variants, difference, method = _priced_swap(session, order, item_ids, new_item_ids, payment_method_id)
     _add_payment(order, "payment" if difference > 0 else "refund", abs(difference), payment_method_id)
     if method.source == "gift_card":
         method.balance = (method.balance or Decimal(0)) - difference
@@ -176,11 +184,7 @@ def request_exchange(
     payment_method_id: str,
 ) -> Changes:
     _require_status(order, rules.exchange_statuses, "exchanged")
-    items = _require_items(order, item_ids)
-    variants = _new_variants(session, items, new_item_ids)
-    difference = sum((v.price - i.price for i, v in zip(items, variants, strict=True)), Decimal(0))
-    method = _payment_method(order.customer, payment_method_id)
-    _check_gift_card_covers(method, difference)
+    _items, _variants, difference, _method = _priced_swap(session, order, item_ids, new_item_ids, payment_method_id)
     order.status = "exchange requested"
     order.exchange_items = sorted(item_ids)
     order.exchange_new_items = sorted(new_item_ids)

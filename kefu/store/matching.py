@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
-from kefu.store.records import OrderItem, PaymentMethod, Product, Variant
+from kefu.store.records import Address, OrderItem, PaymentMethod, Product, Variant
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -193,9 +193,37 @@ def requested_swaps(
                 used.append(item)
     if not swaps:
         candidates = [
-            (item, variant) for item in items
+            (item, variant)
+            for item in items
             if (variant := wanted_variant(text, item, variants_of.get(item.product_id, ()))) is not None
         ]
         if len(candidates) == 1:
             swaps = candidates
     return swaps
+
+
+_ADDRESS = re.compile(
+    r"(?P<address1>\d+[\w .'-]*?[A-Za-z]\.?)"
+    r"(?:,?\s*(?P<address2>(?:apt|apartment|suite|ste|unit|floor|#)\.?\s*[\w-]+))?"
+    r",\s*(?P<city>[A-Za-z][A-Za-z .'-]*?),\s*(?P<state>[A-Za-z]{2})\s*,?\s*(?P<zip>\d{5})"
+    r"(?:\s*,?\s*(?P<country>USA|United States|US))?\b",
+    re.IGNORECASE,
+)
+
+
+def address_in(text: str) -> Address | None:
+    """A US address written on one line: "445 Maple Drive, Suite 394, Fort Worth, TX 76165"."""
+    match = _ADDRESS.search(text or "")
+    if match is None:
+        return None
+    address2 = (match["address2"] or "").strip()
+    if address2.lower().startswith(("apt", "apartment", "ste", "unit", "floor", "#", "suite")):
+        address2 = address2[0].upper() + address2[1:]
+    return Address(
+        address1=match["address1"].strip(),
+        address2=address2,
+        city=match["city"].strip(),
+        state=match["state"].upper(),
+        country="USA",
+        zip=match["zip"],
+    )
