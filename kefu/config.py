@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -89,12 +89,12 @@ class Settings:
     max_orders_listed: int
     contact_email: str
     rules: ShopRules
-    raw: Dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 def _require(section: Dict[str, Any], key: str, where: str) -> Any:
     if key not in section:
-        raise ConfigError(f"'{where}.{key}' is missing from the Kefu settings file")
+        name = f"{where}.{key}" if where else key
+        raise ConfigError(f"'{name}' is missing from the Kefu settings file")
     return section[key]
 
 
@@ -137,7 +137,6 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
         rules=_parse_rules(_require(raw, "rules", "")),
-        raw=raw,
     )
 
 
