@@ -105,6 +105,15 @@ def refund_destinations(customer: Customer, order: Order) -> List[PaymentMethod]
     ]
 
 
+def current_customer(tracker: Tracker) -> Customer | None:
+    return store().get_customer(tracker.get_slot("customer_id"))
+
+
+def chosen_order(tracker: Tracker) -> Order | None:
+    """The order the change form is about, read again from the store (it may have changed)."""
+    return store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+
+
 def _message(tracker: Tracker) -> tuple[str, str | None]:
     message = tracker.latest_message or {}
     return message.get("text") or "", (message.get("intent") or {}).get("name")
@@ -235,7 +244,7 @@ class ValidateReturnForm(ValidateChangeForm):
         if not order_id or tracker.get_slot("refund_method_id") or not tracker.get_slot("return_item_ids"):
             return {}
         text, _ = _message(tracker)
-        customer = store().get_customer(tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
         order = store().get_order(order_id, tracker.get_slot("customer_id"))
         if customer is None or order is None:
             return {}
@@ -291,8 +300,8 @@ class ValidateSwapForm(ValidateChangeForm):
         if not tracker.get_slot("swap_plan") or tracker.get_slot("swap_payment_method_id"):
             return {}
         text, _ = _message(tracker)
-        customer = store().get_customer(tracker.get_slot("customer_id"))
-        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
+        order = chosen_order(tracker)
         original = order.payments[0].payment_method_id if order and order.payments else None
         method = mentioned_payment_method(text, customer.payment_methods, original) if customer else None
         if method is not None:
@@ -365,7 +374,7 @@ class ValidatePaymentForm(ValidateChangeForm):
         order_id = tracker.get_slot("change_order_id")
         if not order_id or tracker.get_slot("new_payment_method_id"):
             return {}
-        customer = store().get_customer(tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
         order = store().get_order(order_id, tracker.get_slot("customer_id"))
         current = order.payments[0].payment_method_id if order and order.payments else None
         others = [m for m in customer.payment_methods if m.id != current] if customer else []
@@ -384,8 +393,8 @@ class ActionAskNewPaymentMethodId(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        customer = store().get_customer(tracker.get_slot("customer_id"))
-        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
+        order = chosen_order(tracker)
         current = order.payments[0].payment_method_id if order.payments else None
         others = joined(m.describe() for m in customer.payment_methods if m.id != current)
         dispatcher.utter_message(response="utter_ask_new_payment_method", options=others or "none")
@@ -398,7 +407,7 @@ class ActionAskSwapPlan(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        order = chosen_order(tracker)
         items = "; ".join(f"{i.name} ({', '.join(f'{k} {v}' for k, v in i.options.items())})" for i in order.items)
         dispatcher.utter_message(response="utter_ask_swap_plan", order_id=order.id, items=items)
         return []
@@ -410,7 +419,7 @@ class ActionAskSwapPaymentMethodId(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        customer = store().get_customer(tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
         dispatcher.utter_message(
             response="utter_ask_swap_payment_method", options=joined(m.describe() for m in customer.payment_methods)
         )
@@ -437,7 +446,7 @@ class ActionAskReturnItemIds(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        order = chosen_order(tracker)
         items = "; ".join(f"{i.name} ({', '.join(i.options.values())}) {money(i.price)}" for i in order.items)
         dispatcher.utter_message(response="utter_ask_return_items", order_id=order.id, items=items)
         return []
@@ -449,8 +458,8 @@ class ActionAskRefundMethodId(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        customer = store().get_customer(tracker.get_slot("customer_id"))
-        order = store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
+        order = chosen_order(tracker)
         options = joined(m.describe() for m in refund_destinations(customer, order))
         dispatcher.utter_message(response="utter_ask_refund_method", options=options)
         return []
@@ -509,7 +518,7 @@ class ActionProposeChange(Action):
         if plan is None:
             dispatcher.utter_message(response="utter_nothing_changed")
             return clear_change()
-        customer = store().get_customer(tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
         if plan["kind"] == "profile_address":
             dispatcher.utter_message(
                 response="utter_propose_profile_address", address=Address(**plan["address"]).one_line()
@@ -699,7 +708,7 @@ class ActionRefundStatus(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        customer = store().get_customer(tracker.get_slot("customer_id"))
+        customer = current_customer(tracker)
         methods = {m.id: m for m in customer.payment_methods}
         lines = []
         for summary in store().list_orders(customer.id):
