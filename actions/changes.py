@@ -25,8 +25,14 @@ from actions.orders import list_orders_text, pick_listed_order
 from kefu.config import settings
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange
-from kefu.store.matching import address_in, mentioned_items, mentioned_payment_method, requested_swaps
-from kefu.store.records import Address, Customer, Order, OrderSummary, PaymentMethod
+from kefu.store.matching import (
+    address_in,
+    ambiguous_mention,
+    mentioned_items,
+    mentioned_payment_method,
+    requested_swaps,
+)
+from kefu.store.records import Address, Customer, Order, OrderItem, OrderSummary, PaymentMethod
 
 # What each change form needs, and which order statuses allow it (read from kefu.yml).
 FORM_KIND = {
@@ -103,6 +109,10 @@ def refund_destinations(customer: Customer, order: Order) -> List[PaymentMethod]
         for m in customer.payment_methods
         if ("original" in allowed and m.id == original) or ("gift_card" in allowed and m.source == "gift_card")
     ]
+
+
+def describe_items(items: List[OrderItem]) -> str:
+    return "; ".join(f"{n}. {i.name} ({', '.join(i.options.values())})" for n, i in enumerate(items, start=1))
 
 
 def current_customer(tracker: Tracker) -> Customer | None:
@@ -226,6 +236,10 @@ class ValidateReturnForm(ValidateChangeForm):
         order = store().get_order(order_id, tracker.get_slot("customer_id"))
         if order is None:
             return {}
+        unclear = ambiguous_mention(text, order.items)
+        if unclear:
+            dispatcher.utter_message(response="utter_which_item", items=describe_items(unclear))
+            return {"return_item_ids": None}
         if len(order.items) == 1 and tracker.get_slot("requested_slot") == "return_item_ids":
             chosen = list(order.items) if not re.search(r"\bno(ne|thing)?\b", text.lower()) else []
         else:
@@ -278,6 +292,10 @@ class ValidateSwapForm(ValidateChangeForm):
         order = store().get_order(order_id, tracker.get_slot("customer_id"))
         if order is None:
             return {}
+        unclear = ambiguous_mention(text, order.items)
+        if unclear:
+            dispatcher.utter_message(response="utter_which_item", items=describe_items(unclear))
+            return {"swap_plan": None}
         variants_of = {i.product_id: store().get_product(i.product_id).variants for i in order.items}
         swaps = requested_swaps(text, order.items, variants_of)
         unavailable = [(item, v) for item, v in swaps if not v.available]

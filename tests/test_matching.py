@@ -64,3 +64,24 @@ def test_variants_matching_keeps_only_exact_option_values(store: SqlStore) -> No
 def test_a_colour_is_not_found_inside_another_word(store: SqlStore) -> None:
     speaker = _product(store, "Bluetooth Speaker")
     assert mentioned_options("the bluetooth speaker with color red", speaker.variants) == {"color": "red"}
+
+
+def test_values_by_the_words_customers_use(store: SqlStore) -> None:
+    thermostat = _product(store, "Smart Thermostat")
+    wanted = mentioned_options("a similar thermostat that works with Google Home", thermostat.variants)
+    assert wanted == {"compatibility": "Google Assistant"}
+
+
+def test_two_different_items_of_one_product_are_ambiguous() -> None:
+    from decimal import Decimal
+
+    from kefu.store.matching import ambiguous_mention
+    from kefu.store.records import OrderItem
+
+    blue = OrderItem("1", "p", "T-Shirt", Decimal("10"), {"color": "blue", "size": "M"})
+    red = OrderItem("2", "p", "T-Shirt", Decimal("12"), {"color": "red", "size": "L"})
+    mug = OrderItem("3", "q", "Water Bottle", Decimal("5"), {"color": "black"})
+    assert ambiguous_mention("return the t-shirt", [blue, red, mug]) == [blue, red]
+    assert ambiguous_mention("return the red t-shirt", [blue, red, mug]) == []
+    assert ambiguous_mention("return both t-shirts", [blue, red, mug]) == []
+    assert ambiguous_mention("the water bottle", [blue, red, mug]) == []

@@ -72,7 +72,21 @@ def mentioned_options(text: str, variants: Sequence[Variant]) -> Dict[str, str]:
     return chosen
 
 
+# Other words customers use for an option value of the catalogue.
+VALUE_ALIASES = {
+    "Google Assistant": ("google home", "google nest", "hey google"),
+    "Amazon Alexa": ("alexa", "echo"),
+    "Apple HomeKit": ("homekit", "siri", "apple home"),
+    "space grey": ("space gray",),
+    "gray": ("grey",),
+    "grey": ("gray",),
+}
+
+
 def _mentions_option(text: str, name: str, value: str) -> bool:
+    lowered_text = (text or "").lower()
+    if any(re.search(rf"\b{re.escape(alias)}\b", lowered_text) for alias in VALUE_ALIASES.get(value, ())):
+        return True
     text_words = set(words(text))
     lowered = value.lower()
     if lowered in ("yes", "no", "none"):
@@ -227,3 +241,18 @@ def address_in(text: str) -> Address | None:
         country="USA",
         zip=match["zip"],
     )
+
+
+def ambiguous_mention(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
+    """Different items of one product that the text names without saying which ("the t-shirt"
+    when the order has a blue M and a red L one); empty when the text is clear."""
+    if re.search(r"\b(all|everything|both|whole order|entire order)\b", (text or "").lower()):
+        return []
+    named = [item for item in items if product_mention_score(text, item.name)]
+    for name in dict.fromkeys(item.name for item in named):
+        group = [item for item in named if item.name == name]
+        distinct = {item.item_id for item in group}
+        said = [i for i in group if any(_mentions_option(text, k, v) for k, v in i.options.items())]
+        if len(distinct) > 1 and not said:
+            return group
+    return []
