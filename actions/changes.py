@@ -151,7 +151,7 @@ class ValidateChangeForm(FormValidationAction):
         return [SlotSet(name, value) for name, value in recent.items() if name in CHANGE_SLOTS]
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
-        text, intent = _message(tracker)
+        _, intent = _message(tracker)
         return tracker.get_slot("requested_slot") == slot and intent not in DIGRESSIONS
 
     async def extract_change_order_id(
@@ -683,7 +683,12 @@ class ActionApplyChange(Action):
                 )
                 dispatcher.utter_message(response="utter_return_requested", order_id=result.order.id)
         except ChangeRefused as refused:
-            dispatcher.utter_message(response="utter_change_refused", reason=str(refused))
+            if refused.code == "needs_review":
+                # Above the shop's limit: a human agent decides; the proposal goes with the request.
+                request = store().request_handoff(tracker.sender_id, customer_id, "refund_review", note=raw_plan)
+                dispatcher.utter_message(response="utter_refund_needs_review", handoff_id=request.id)
+            else:
+                dispatcher.utter_message(response="utter_change_refused", reason=str(refused))
         except ConcurrentChange:
             dispatcher.utter_message(response="utter_change_conflict")
         return clear_change()

@@ -365,3 +365,29 @@ def test_reading_actions_change_nothing(action_store: SqlStore) -> None:
     run(ValidateAuthForm(), form_tracker("james.li4495@example.com"))
     assert export_store(action_store) == before
     assert action_store.audit_log() == []
+
+
+def test_a_refund_above_the_review_limit_goes_to_a_human(store_url: str) -> None:
+    import json
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from actions.changes import ActionApplyChange
+    from kefu.store.seed import read_seed
+
+    strict = SqlStore(store_url, rules=replace(settings().rules, refund_review_above=Decimal("10")))
+    common.use_store(strict)
+    order_id = next(oid for oid, o in read_seed()["orders"].items() if o["status"] == "pending")
+    customer_id = read_seed()["orders"][order_id]["user_id"]
+    plan = json.dumps({"kind": "cancel", "order_id": order_id, "reason": "no longer needed"}, sort_keys=True)
+    proposed = [{"event": "action", "name": "action_propose_change"}, {"event": "action", "name": "action_listen"}]
+    before = export_store(strict)
+    events, messages = run(
+        ActionApplyChange(), tracker("yes", intent="affirm", events=proposed, customer_id=customer_id, change_plan=plan)
+    )
+    assert responses(messages) == ["utter_refund_needs_review"]
+    (entry,) = strict.audit_log("conv-test")
+    assert entry.action == "request_handoff" and entry.changes["reason"] == "refund_review"
+    after = export_store(strict)
+    assert after["orders"] == before["orders"] and after["users"] == before["users"]
+    assert slots_of(events)["change_plan"] is None
