@@ -148,7 +148,14 @@ class ValidateChangeForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> EventList:
         recent = tracker.slots_to_validate()
-        return [SlotSet(name, value) for name, value in recent.items() if name in CHANGE_SLOTS]
+        # The running form names the change: an answer that sounds like another change
+        # ("... and the yoga mat in green" heard as an exchange) must not switch it.
+        events = [SlotSet(name, value) for name, value in recent.items() if name in CHANGE_SLOTS]
+        if events and tracker.get_slot("change_form") != self.form_name():
+            # Only alongside an answer: a message that fills nothing must still be rejected,
+            # so that digressions ("how long do refunds take?") reach their rules.
+            events.append(SlotSet("change_form", self.form_name()))
+        return events
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         _, intent = _message(tracker)
