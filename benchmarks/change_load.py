@@ -30,11 +30,10 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.rest_load import BENCH_DIR, REPORTS, Result, Server, post, start_rasa, wait_for_rasa  # noqa: E402
+from benchmarks.rest_load import BENCH_DIR, REPORTS, Result, Server, post, start_kefu, wait_for_rasa  # noqa: E402
 from kefu.store import prepare_store  # noqa: E402
 from kefu.store.seed import export_store, read_seed  # noqa: E402
 from tests.customer_simulator import Script, answer, script_for  # noqa: E402
-from tests.harness import free_port, wait_for_http  # noqa: E402
 from tests.reference_world import apply_calls, rounded  # noqa: E402
 
 TASKS_DIR = ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
@@ -95,20 +94,7 @@ def main() -> int:
     store = prepare_store(store_url)
     servers: List[Server] = []
     try:
-        actions_port, kefu_port = free_port(), free_port()
-        endpoints = BENCH_DIR / "endpoints-change.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-        servers.append(
-            Server(
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-                ROOT,
-                BENCH_DIR / "actions-change.log",
-                env={"KEFU_STORE_URL": store_url},
-            )
-        )
-        kefu = start_rasa(ROOT / "models" / "kefu.tar.gz", ROOT, kefu_port, BENCH_DIR / "kefu-change.log", endpoints)
-        servers.append(kefu)
-        wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
+        kefu_port, kefu = start_kefu(servers, "change", env={"KEFU_STORE_URL": store_url})
         wait_for_rasa(kefu_port, kefu)
         print(f"driving {len(scenarios)} concurrent return / exchange conversations", flush=True)
         result = asyncio.run(drive(f"http://127.0.0.1:{kefu_port}/webhooks/rest/webhook", scenarios))

@@ -29,7 +29,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Dict, List
+from typing import Awaitable, Callable, Dict, List, Tuple
 
 import aiohttp
 
@@ -157,6 +157,25 @@ def start_rasa(model: Path, cwd: Path, port: int, log: Path, endpoints: Path | N
     return Server(args, cwd, log)
 
 
+def start_kefu(servers: List[Server], name: str, env: Dict[str, str] | None = None) -> Tuple[int, Server]:
+    """Kefu's action server and Rasa server on free loopback ports (appended to ``servers``)."""
+    actions_port, kefu_port = free_port(), free_port()
+    endpoints = BENCH_DIR / f"endpoints-{name}.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    servers.append(
+        Server(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+            ROOT,
+            BENCH_DIR / f"actions-{name}.log",
+            env=env,
+        )
+    )
+    kefu = start_rasa(ROOT / "models" / "kefu.tar.gz", ROOT, kefu_port, BENCH_DIR / f"kefu-{name}.log", endpoints)
+    servers.append(kefu)
+    wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
+    return kefu_port, kefu
+
+
 def wait_for_rasa(port: int, server: Server, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -265,21 +284,10 @@ def main() -> int:
     customers = kefu_customers(args.customers * args.conversations * args.rounds)
     servers: List[Server] = []
     try:
-        actions_port, kefu_port, stock_port = free_port(), free_port(), free_port()
-        endpoints = BENCH_DIR / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-        servers.append(
-            Server(
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-                ROOT,
-                BENCH_DIR / "actions.log",
-            )
-        )
-        kefu_server = start_rasa(ROOT / "models" / "kefu.tar.gz", ROOT, kefu_port, BENCH_DIR / "kefu.log", endpoints)
-        servers.append(kefu_server)
+        stock_port = free_port()
+        kefu_port, kefu_server = start_kefu(servers, "status")
         stock_server = start_rasa(stock, stock.parent.parent, stock_port, BENCH_DIR / "stock.log", None)
         servers.append(stock_server)
-        wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
         wait_for_rasa(kefu_port, kefu_server)
         wait_for_rasa(stock_port, stock_server)
 

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.store import models as m
-from kefu.store.sql_store import SqlStore
+from kefu.store.sql_store import SqlStore, order_details
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_data"
 
@@ -242,15 +242,7 @@ def export_store(store: SqlStore) -> Dict[str, Dict[str, Any]]:
             .options(selectinload(m.CustomerRow.payment_methods), selectinload(m.CustomerRow.orders))
             .order_by(m.CustomerRow.seed_position)
         ).all()
-        orders = session.scalars(
-            select(m.OrderRow)
-            .options(
-                selectinload(m.OrderRow.items),
-                selectinload(m.OrderRow.fulfillments),
-                selectinload(m.OrderRow.payments),
-            )
-            .order_by(m.OrderRow.seed_position)
-        ).all()
+        orders = session.scalars(select(m.OrderRow).options(*order_details()).order_by(m.OrderRow.seed_position)).all()
         products = session.scalars(
             select(m.ProductRow).options(selectinload(m.ProductRow.variants)).order_by(m.ProductRow.seed_position)
         ).all()

@@ -52,6 +52,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+def order_details() -> Tuple[Any, ...]:
+    """Loader options for an order with its items, fulfillments and payments, in one round trip each."""
+    return (
+        selectinload(m.OrderRow.items),
+        selectinload(m.OrderRow.fulfillments),
+        selectinload(m.OrderRow.payments),
+    )
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -203,11 +212,7 @@ class SqlStore(Store):
         with self.session() as session:
             row = session.scalars(
                 select(m.OrderRow)
-                .options(
-                    selectinload(m.OrderRow.items),
-                    selectinload(m.OrderRow.fulfillments),
-                    selectinload(m.OrderRow.payments),
-                )
+                .options(*order_details())
                 .where(m.OrderRow.id == order_id, m.OrderRow.customer_id == customer_id)
             ).first()
             return _order(row) if row else None
@@ -404,9 +409,7 @@ class SqlStore(Store):
         row = session.scalars(
             select(m.OrderRow)
             .options(
-                selectinload(m.OrderRow.items),
-                selectinload(m.OrderRow.payments),
-                selectinload(m.OrderRow.fulfillments),
+                *order_details(),
                 selectinload(m.OrderRow.customer).selectinload(m.CustomerRow.payment_methods),
             )
             .where(m.OrderRow.id == order_id, m.OrderRow.customer_id == customer_id)
