@@ -78,6 +78,10 @@ class Store(abc.ABC):
     def get_order(self, order_id: str, customer_id: str) -> Order | None:
         """The order if it exists and belongs to the customer, else ``None``."""
 
+    @abc.abstractmethod
+    def order_history(self) -> List[Order]:
+        """Every customer's orders, oldest first: read-only, for training models, never for a conversation."""
+
     # Catalogue
     @abc.abstractmethod
     def list_products(self) -> List[Product]: ...

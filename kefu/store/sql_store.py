@@ -217,6 +217,13 @@ class SqlStore(Store):
             ).first()
             return _order(row) if row else None
 
+    def order_history(self) -> List[Order]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(m.OrderRow).options(*order_details()).order_by(m.OrderRow.ordered_on, m.OrderRow.id)
+            ).all()
+            return [_order(r) for r in rows]
+
     # Catalogue
 
     def list_products(self) -> List[Product]:
