@@ -1,0 +1,191 @@
+"""Question + language -> retrieve -> few-shot prompt -> generate -> guard -> typed answer.
+
+The result is one of three kinds, and the caller renders each in its own way:
+
+- ``generated``: the model's answer, every checkable fact of which is in the given passages;
+- ``extractive``: the generated answer failed the guard (or was empty), so the best passage
+  itself is the answer, as the shop wrote it;
+- ``unknown``: nothing relevant was found or the model said the facts do not answer; the text
+  is empty and the caller says so with an authored response and offers a human.
+
+Transaction confirmations and order data never come from here: those are templates filled
+from the store. Store facts may be passed in ``facts`` so an answer can use them, and the guard
+accepts them as sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import List, Sequence, Tuple
+
+from kefu.generation.base import Generation, GenerationError, Generator
+from kefu.generation.grounding import GroundingReport, check_grounding
+from kefu.generation.prompts import EXAMPLES, answer_prompt, is_unknown
+from kefu.knowledge.documents import Passage
+from kefu.knowledge.index import Hit, KnowledgeIndex, min_score
+from kefu.translation.base import Translator
+
+GENERATED, EXTRACTIVE, UNKNOWN = "generated", "extractive", "unknown"
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # generated | extractive | unknown
+    text: str  # in ``language``; empty when unknown
+    language: str  # language of ``text`` (the customer's, unless translation was refused)
+    sources: Tuple[Passage, ...] = ()
+    raw: str = ""  # the model's own answer before the guard (what "guard off" would say)
+    grounding: GroundingReport | None = None
+    generation: Generation | None = None
+    machine_translated: bool = False
+    reason: str = ""  # why the answer is extractive or unknown, for logs and benchmarks
+    scores: Tuple[float, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    k: int = 2  # passages given to the model: more dilutes a 270M model's attention
+    thresholds: dict | None = None  # per language; None: the tuned defaults of kefu.knowledge.index
+    max_tokens: int = 64
+    timeout_s: float = 20.0
+    guard: bool = True
+
+
+class Answerer:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        generator: Generator,
+        translator: Translator | None = None,
+        settings: AnswerSettings = AnswerSettings(),
+    ) -> None:
+        self.index = index
+        self.generator = generator
+        self.translator = translator
+        self.settings = settings
+
+    def _answer_language(self, language: str) -> str:
+        """Generate in the customer's language when the shop wrote documents in it, else in English."""
+        return language if language in self.index.languages and language in EXAMPLES else "en"
+
+    def _retrieve(self, question: str, language: str) -> List[Hit]:
+        return self.index.search(question, language, k=self.settings.k)
+
+    def answer(self, question: str, language: str, facts: Sequence[str] = ()) -> Answer:
+        hits = self._retrieve(question, language)
+        scores = tuple(round(h.score, 4) for h in hits)
+        if not hits or hits[0].score < min_score(language, self.settings.thresholds):
+            return Answer(UNKNOWN, "", language, reason="no relevant passage", scores=scores)
+        passages = tuple(h.passage for h in hits)
+        sources = [p.embedding_text for p in passages] + list(facts)
+        working = self._answer_language(language)
+        prompt = answer_prompt(question, sources, working)
+        try:
+            generation = self.generator.generate(
+                prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=self.settings.timeout_s
+            )
+        except GenerationError as error:
+            return self._extractive(passages, language, "", None, None, f"generator failed: {error}", scores)
+        raw = generation.text
+        if is_unknown(raw):
+            return Answer(UNKNOWN, "", language, passages, raw, None, generation, reason="model: not in facts")
+        report = check_grounding(raw, sources)
+        if self.settings.guard and not report.grounded:
+            reason = f"unsupported facts {report.unsupported}"
+            return self._extractive(passages, language, raw, report, generation, reason, scores)
+        text, lang, machine = self._localise(raw, working, language, sources)
+        return Answer(GENERATED, text, lang, passages, raw, report, generation, machine, scores=scores)
+
+    def _extractive(self, passages, language, raw, report, generation, reason, scores) -> Answer:
+        best = passages[0]
+        text, lang, machine = self._localise(best.text, best.language, language, [best.text])
+        return Answer(EXTRACTIVE, text, lang, passages, raw, report, generation, machine, reason, scores)
+
+    def _localise(self, text: str, source: str, target: str, sources: Sequence[str]) -> Tuple[str, str, bool]:
+        """Translate into the customer's language; keep the original if translation breaks a fact."""
+        if source == target or self.translator is None:
+            return text, source, False
+        try:
+            translated = self.translator.translate(text, source, target)
+        except Exception:  # a failed translation must not lose a correct answer
+            return text, source, False
+        # Both ways: a translation may neither add a fact nor drop one (a 270M model often
+        # translates the first sentence of a passage only).
+        added = not check_grounding(translated.text, [text, *sources]).grounded
+        dropped = not check_grounding(text, [translated.text]).grounded
+        if added or dropped:
+            return text, source, False
+        return translated.text, target, translated.machine
+
+
+# --- process-wide answerer and the async helper for the action server ---
+
+_lock = threading.Lock()
+_answerer: Answerer | None = None
+_executor: ThreadPoolExecutor | None = None
+# One semaphore per event loop (asyncio primitives belong to the loop that first uses them).
+_semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def default_answerer(store=None) -> Answerer:
+    """Built on first use from kefu.yml: the knowledge index, the generator and the translator."""
+    global _answerer
+    with _lock:
+        if _answerer is None:
+            from kefu.generation.factory import default_generator
+            from kefu.generation.settings import load_ai_settings
+            from kefu.knowledge import default_index
+            from kefu.translation.factory import build_translator
+
+            settings = load_ai_settings()
+            generator = default_generator()
+            _answerer = Answerer(
+                default_index(store),
+                generator,
+                build_translator(settings.translation, generator),
+                AnswerSettings(
+                    max_tokens=settings.generation.max_tokens,
+                    timeout_s=settings.generation.timeout_s,
+                    guard=settings.generation.guard,
+                ),
+            )
+        return _answerer
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kefu-answer")
+        return _executor
+
+
+async def answer_async(
+    question: str,
+    language: str,
+    facts: Sequence[str] = (),
+    answerer: Answerer | None = None,
+    concurrency: int | None = None,
+    max_waiting: int = 16,
+) -> Answer:
+    """``Answerer.answer`` in a worker thread, so the action server's event loop keeps serving.
+
+    At most ``concurrency`` generations run at once (one CPU model gains nothing from more),
+    and at most ``max_waiting`` requests queue for them; beyond that the answer is ``unknown``
+    at once ("busy"), because a customer is better served by a human than by a long wait.
+    """
+    loop = asyncio.get_running_loop()
+    if concurrency is None:
+        from kefu.generation.settings import load_ai_settings
+
+        concurrency = load_ai_settings().generation.concurrency
+    semaphore = _semaphores.setdefault(loop, asyncio.Semaphore(max_waiting))
+    if semaphore.locked():
+        return Answer(UNKNOWN, "", language, reason="busy")
+    async with semaphore:
+        target = answerer or await loop.run_in_executor(_pool(concurrency), default_answerer)
+        return await loop.run_in_executor(_pool(concurrency), target.answer, question, language, tuple(facts))
