@@ -48,7 +48,8 @@ class LinearSignalClassifier(GraphComponent, abc.ABC):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
-        return file_fingerprint(config["examples_path"])
+        # Rasa's training hook may pass the configuration without the defaults merged in.
+        return file_fingerprint({**cls.get_default_config(), **config}["examples_path"])
 
     def __init__(
         self,

@@ -10,7 +10,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -30,13 +30,20 @@ class OutOfScopeDetector(GraphComponent):
     ``min_similarity``, the message is out of scope whatever the classifier said. e5 scores are
     compressed (unrelated texts still score about 0.8), so the threshold sits high; it was
     chosen on Kefu's own data, leave-one-out: at 0.87, 4% of the in-scope examples would be
-    rejected by their neighbours (see README, "NLU").
+    rejected by their neighbours (see README, "NLU"). Messages with an entity, and those the
+    classifier reads as one of ``keep_intents``, are never rejected.
     Output: ``out_of_scope: {similarity, threshold, rejected}`` on every message.
     """
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"min_similarity": 0.87, "k": 5}
+        return {
+            "min_similarity": 0.87,
+            "k": 5,
+            # Answers to Kefu's own questions (a name, an address, an option) are short and
+            # idiosyncratic: when the classifier already reads them as such, they stay.
+            "keep_intents": ["inform"],
+        }
 
     def __init__(
         self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, vectors: np.ndarray | None = None
@@ -92,7 +99,11 @@ class OutOfScopeDetector(GraphComponent):
             return messages
         threshold = float(self._config["min_similarity"])
         for message, score in zip(with_text, self.similarity(message_vectors(with_text)), strict=True):
-            rejected = bool(score < threshold)
+            # An order id, email or zip code makes a message the shop's business, however far
+            # its wording is from the examples ("Maria Lopez 12345" answering a question).
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            kept = bool(message.get(ENTITIES)) or intent in self._config["keep_intents"]
+            rejected = bool(score < threshold) and not kept
             message.set(
                 OUT_OF_SCOPE,
                 {"similarity": round(float(score), 4), "threshold": threshold, "rejected": rejected},
