@@ -83,12 +83,27 @@ def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
 
 
 @dataclass(frozen=True)
+class EscalationSettings:
+    """When Kefu brings in a human agent without being asked (``escalation:`` in kefu.yml)."""
+
+    offer_human_for: Tuple[str, ...]
+
+
+def _parse_escalation(raw: Dict[str, Any]) -> EscalationSettings:
+    intents = _require(raw, "offer_human_for", "escalation")
+    if not isinstance(intents, list):
+        raise ConfigError("'escalation.offer_human_for' must be a list of intent names")
+    return EscalationSettings(offer_human_for=tuple(str(i) for i in intents))
+
+
+@dataclass(frozen=True)
 class Settings:
     store: StoreSettings
     max_auth_attempts: int
     max_orders_listed: int
     contact_email: str
     rules: ShopRules
+    escalation: EscalationSettings
 
 
 def _require(section: Dict[str, Any], key: str, where: str) -> Any:
@@ -137,6 +152,7 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
         rules=_parse_rules(_require(raw, "rules", "")),
+        escalation=_parse_escalation(_require(raw, "escalation", "")),
     )
 
 

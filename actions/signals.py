@@ -1,0 +1,59 @@
+"""Keeps what the NLU pipeline read off each message (language, mood, request type) in slots.
+
+Rasa runs ``action_validate_slot_mappings`` after every user message. The parsed message
+carries ``language``, ``sentiment`` and ``request_type`` (kefu/nlu); this action copies them
+into slots so responses, rules and other actions can use them, and applies the one rule
+that needs the conversation: an unreliable language guess never switches its language.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+
+from kefu.nlu import SUPPORTED_LANGUAGES
+
+Extracted = Dict[str, Any]
+
+
+def _latest(tracker: Tracker, key: str) -> Dict[str, Any]:
+    value = tracker.latest_message.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+class ReadMessageSignals(ValidationAction):
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
+        detected = _latest(tracker, "language")
+        code = detected.get("code")
+        if detected.get("reliable") and code in SUPPORTED_LANGUAGES and code != tracker.get_slot("language"):
+            return {"language": code}
+        return {}
+
+    async def extract_sentiment(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
+        label = _latest(tracker, "sentiment").get("label")
+        return {"sentiment": label} if label else {}
+
+    async def extract_sentiment_score(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
+        score = _latest(tracker, "sentiment").get("score")
+        return {"sentiment_score": float(score)} if score is not None else {}
+
+    async def extract_negative_streak(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
+        label = _latest(tracker, "sentiment").get("label")
+        if label is None:
+            return {}
+        streak = float(tracker.get_slot("negative_streak") or 0)
+        return {"negative_streak": streak + 1 if label == "negative" else 0.0}
+
+    async def extract_request_type(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
+        label = _latest(tracker, "request_type").get("label")
+        return {"request_type": label} if label else {}
