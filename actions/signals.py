@@ -8,6 +8,7 @@ that needs the conversation: an unreliable language guess never switches its lan
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict
 
 from rasa_sdk import Tracker
@@ -22,6 +23,15 @@ Extracted = Dict[str, Any]
 def _latest(tracker: Tracker, key: str) -> Dict[str, Any]:
     value = tracker.latest_message.get(key)
     return value if isinstance(value, dict) else {}
+
+
+# "Change my address" is an order's delivery address unless the customer names the account's
+# own (default) address; the NLU taxonomy has one intent for both, the flows differ.
+ACCOUNT_ADDRESS = re.compile(
+    r"\b(account|profile|default|saved|future orders|all my orders|compte|cuenta|perfil|konto)\b"
+    r"|账户|账号|默认",
+    re.IGNORECASE,
+)
 
 
 class ReadMessageSignals(ValidationAction):
@@ -53,6 +63,14 @@ class ReadMessageSignals(ValidationAction):
             return {}
         streak = float(tracker.get_slot("negative_streak") or 0)
         return {"negative_streak": streak + 1 if label == "negative" else 0.0}
+
+    async def validate_pending_request(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
+        text = tracker.latest_message.get("text") or ""
+        if value == "change_shipping_address" and ACCOUNT_ADDRESS.search(text):
+            return {"pending_request": "set_up_shipping_address"}
+        return {"pending_request": value}
 
     async def extract_request_type(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         label = _latest(tracker, "request_type").get("label")

@@ -261,3 +261,29 @@ def test_out_of_scope_guard_rejects_what_resembles_no_example(tmp_path: Path) ->
     assert unrelated["out_of_scope"]["rejected"]
     assert unrelated["intent"]["name"] == "out_of_scope"
     assert unrelated["out_of_scope"]["similarity"] < in_scope["out_of_scope"]["similarity"]
+
+
+def test_an_address_change_naming_the_account_is_the_default_address() -> None:
+    def pending_after(text: str) -> Any:
+        message = {"text": text, "intent": {"name": "change_shipping_address", "confidence": 0.9}, "entities": []}
+        events = [
+            {"event": "user", "text": text, "parse_data": message},
+            {"event": "slot", "name": "pending_request", "value": "change_shipping_address"},
+        ]
+        defaults = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
+        slots = {**defaults, "pending_request": "change_shipping_address"}
+        tracker = Tracker("t", slots, message, events, False, None, {}, "action_listen")
+        result = asyncio.run(ReadMessageSignals().run(CollectingDispatcher(), tracker, DOMAIN))
+        return {e["name"]: e["value"] for e in result if e.get("event") == "slot"}.get("pending_request")
+
+    assert pending_after("I moved, please update the address on my account") == "set_up_shipping_address"
+    assert pending_after("请修改我账户的默认地址") == "set_up_shipping_address"
+    assert pending_after("send order #W2378156 to my office instead") == "change_shipping_address"
+
+
+def test_a_blank_message_gets_a_zero_vector_so_diet_can_still_classify_it() -> None:
+    messages = [Message(data={"text": ""}), Message(data={"text": "   "})]
+    E5Featurizer({}, "e5").process(messages)
+    for message in messages:
+        vector = e5_vector(message)
+        assert vector is not None and vector.shape == (384,) and not vector.any()

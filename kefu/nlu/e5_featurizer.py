@@ -83,7 +83,13 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         """Nothing to check beyond the defaults."""
 
     def _featurize(self, messages: List[Message]) -> None:
-        texts = [m for m in messages if m.get(TEXT)]
+        # An empty or blank message still gets a (zero) vector: DIET expects the same inputs
+        # for every message and fails on a message without them.
+        for message in messages:
+            text = message.get(TEXT)
+            if text is not None and not text.strip():
+                self.add_features_to_message(None, np.zeros((1, embeddings.DIMENSIONS), np.float32), TEXT, message)
+        texts = [m for m in messages if m.get(TEXT) and m.get(TEXT).strip()]
         size = int(self._config["batch_size"])
         for start in range(0, len(texts), size):
             batch = texts[start : start + size]
