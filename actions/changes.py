@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, joined, money, never_crash, previous_bot_action, store
 from actions.orders import list_orders_text, pick_listed_order
+from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange
@@ -655,6 +656,7 @@ class ActionApplyChange(Action):
                     request_id,
                 )
                 dispatcher.utter_message(response="utter_exchange_requested", order_id=result.order.id)
+                suggest_after(dispatcher, tracker, result.order)
             elif plan["kind"] == "order_address":
                 result = store().change_order_address(
                     customer_id, plan["order_id"], Address(**plan["address"]), tracker.sender_id, request_id

@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, day, joined, money, never_crash, store
+from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.store import normalize_order_id
 from kefu.store.matching import product_mention_score
@@ -112,6 +113,8 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return [SlotSet("order_id", None)]
         utter_order(dispatcher, order)
+        if order.status == "delivered":
+            suggest_after(dispatcher, tracker, order)
         return [SlotSet("order_id", None), SlotSet("listed_orders", None)]
 
     @staticmethod

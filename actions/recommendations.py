@@ -36,6 +36,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "other_version": "another version of the {with_item}",
         "popular": "a favourite of our customers",
         "none": "I have no suggestion that fits right now.",
+        "after": "By the way, customers who bought the {with_item} also liked the {name} ({options}, {price}).",
     },
     "zh": {
         "intro_customer": "根据您的订单，您可能会喜欢：",
@@ -49,6 +50,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "other_version": "{with_item}的另一个款式",
         "popular": "深受顾客喜爱",
         "none": "目前没有合适的推荐。",
+        "after": "顺便提一下，购买{with_item}的顾客也喜欢{name}（{options}，{price}）。",
     },
 }
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget)\b|便宜|更实惠")
@@ -84,6 +86,45 @@ def listing(intro: str, recs: Sequence[Recommendation], catalogue: Sequence[Prod
 def customer_orders(customer_id: str) -> List[Order]:
     orders = [store().get_order(s.id, customer_id) for s in store().list_orders(customer_id)]
     return [o for o in orders if o is not None]
+
+
+def open_to_suggestions(tracker: Tracker) -> bool:
+    """No suggestion in the middle of a complaint or a run of negative messages."""
+    return (
+        tracker.get_slot("sentiment") != "negative"
+        and not float(tracker.get_slot("negative_streak") or 0)
+        and tracker.get_slot("request_type") != "complaint"
+    )
+
+
+def suggest_after(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
+    """One "goes well with" suggestion after a delivered order or an exchange, when welcome.
+
+    The suggestion is a courtesy: whatever goes wrong here is logged and the answer the
+    customer asked for stands alone.
+    """
+    if not order.items or not open_to_suggestions(tracker):
+        return
+    try:
+        settings = load_recommender_settings()
+        model = shop_recommender(settings)
+        catalogue = store().list_products()
+        orders = customer_orders(tracker.get_slot("customer_id")) if tracker.get_slot("customer_id") else [order]
+        exclusions = live_exclusions(catalogue, orders, settings.returned_statuses)
+        anchor = order.items[0]
+        recs = model.recommend_for_item(anchor.product_id, 1, exclusions)
+        if not recs:
+            return
+        variant = {v.item_id: v for p in catalogue for v in p.variants}[recs[0].item_id]
+        name = {p.id: p.name for p in catalogue}[recs[0].product_id]
+        words = texts(tracker.get_slot("language"))
+        dispatcher.utter_message(
+            text=words["after"].format(
+                with_item=anchor.name, name=name, options=variant.describe_options() or "-", price=money(variant.price)
+            )
+        )
+    except Exception:  # noqa: BLE001 - a missing model or a bug must not spoil the answer given
+        logger.warning("no suggestion after order %s", order.id, exc_info=True)
 
 
 class ActionRecommend(Action):

@@ -156,13 +156,21 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
     )
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def read_settings_file(path: Path | None = None) -> Dict[str, Any]:
+    """The raw mapping of kefu.yml (or the file named by ``KEFU_CONFIG``); each library's
+    loader parses its own section of it."""
     config_path = Path(path or os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG_PATH)
     try:
         raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as error:
         raise ConfigError(f"Kefu settings file not found: {config_path}") from error
-    return parse_settings(raw)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path} must be a mapping of sections (store:, rules: ...)")
+    return raw
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    return parse_settings(read_settings_file(path))
 
 
 @lru_cache(maxsize=1)

@@ -391,3 +391,28 @@ def test_a_refund_above_the_review_limit_goes_to_a_human(store_url: str) -> None
     after = export_store(strict)
     assert after["orders"] == before["orders"] and after["users"] == before["users"]
     assert slots_of(events)["change_plan"] is None
+
+
+def test_handoff_note_keeps_the_request_in_the_original_and_in_english(
+    action_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Passthrough stands in for the model here: this checks which text the agent gets and how
+    # it is labelled; the translators themselves are tested in tests/test_translation.py.
+    monkeypatch.setenv("KEFU_TRANSLATOR_BACKEND", "passthrough")
+    notes: List[str] = []
+    record = action_store.request_handoff
+
+    def spy(conversation_id: str, customer_id: str | None, reason: str, note: str = "") -> Any:
+        notes.append(note)
+        return record(conversation_id, customer_id, reason, note=note)
+
+    monkeypatch.setattr(action_store, "request_handoff", spy)
+    complaint = "包裹破损了，客服一直不回复"
+    earlier = [
+        {"event": "user", "text": complaint, "parse_data": {"intent": {"name": "complaint", "confidence": 0.9}}},
+    ]
+    t = tracker("好的", intent="affirm", events=earlier, handoff_reason="complaint", language="zh")
+    run(ActionHandoff(), t)
+    original, english = notes[0].split("\n")
+    assert original == f"[zh] {complaint}"
+    assert english.startswith("[en") and english.endswith(complaint)

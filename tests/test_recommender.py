@@ -394,3 +394,36 @@ def test_action_without_a_trained_model_says_so(store: SqlStore, tmp_path: Path,
     finally:
         common.use_store(None)
     assert events == [] and messages == ["目前没有合适的推荐。"]
+
+
+def after_order(shop: SqlStore, **slots: Any) -> List[str]:
+    from actions.recommendations import suggest_after
+
+    customer = "noah_brown_6181"
+    order = shop.get_order(shop.list_orders(customer)[0].id, customer)
+    assert order is not None and order.status == "delivered"
+    message = {"text": "where is my order?", "intent": {"name": "track_order", "confidence": 0.99}, "entities": []}
+    all_slots = dict(SLOT_DEFAULTS, customer_id=customer, **slots)
+    tracker = Tracker("conv-after", all_slots, message, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    suggest_after(dispatcher, tracker, order)
+    return [m["text"] for m in dispatcher.messages]
+
+
+def test_a_delivered_order_brings_one_suggestion_when_the_mood_allows(shop: SqlStore) -> None:
+    customer = "noah_brown_6181"
+    order = shop.get_order(shop.list_orders(customer)[0].id, customer)
+    assert order is not None
+    messages = after_order(shop, sentiment="neutral", negative_streak=0.0)
+    assert len(messages) == 1
+    assert messages[0].startswith(f"By the way, customers who bought the {order.items[0].name} also liked the ")
+    suggested = next(p for p in shop.list_products() if f"liked the {p.name} (" in messages[0])
+    assert suggested.id not in {item.product_id for item in order.items}
+
+
+@pytest.mark.parametrize(
+    "slots",
+    [{"sentiment": "negative"}, {"negative_streak": 2.0}, {"request_type": "complaint"}],
+)
+def test_no_suggestion_in_a_complaint_or_a_negative_streak(shop: SqlStore, slots: Dict[str, Any]) -> None:
+    assert after_order(shop, **slots) == []

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
-import yaml
-
-from kefu.config import DEFAULT_CONFIG_PATH, ConfigError
+from kefu.config import ConfigError, read_settings_file
 
 GENERATOR_BACKENDS = ("llama_cpp", "transformers", "openai")
 TRANSLATOR_BACKENDS = ("seq2seq", "generator", "passthrough")
@@ -105,6 +103,4 @@ def parse_ai_settings(raw: Mapping[str, Any], env: Mapping[str, str] | None = No
 
 def load_ai_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> AISettings:
     """Read the two sections from kefu.yml (or KEFU_CONFIG); absent sections take the defaults."""
-    config_path = Path(path or os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG_PATH)
-    raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
-    return parse_ai_settings(raw or {}, env)
+    return parse_ai_settings(read_settings_file(path), env)

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
-import yaml
-
-from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, ConfigError
+from kefu.config import PROJECT_ROOT, ConfigError, read_settings_file
 from kefu.recommender.hybrid import DEFAULT_WEIGHTS_NEW_ONLY, DEFAULT_WEIGHTS_WITH_BOUGHT
 
 COLLABORATIVE = ("ease", "item_knn", "als")
@@ -100,9 +98,4 @@ def parse_recommender_settings(raw: Mapping[str, Any], env: Mapping[str, str] | 
 
 
 def load_recommender_settings(path: Path | None = None) -> RecommenderSettings:
-    config_path = Path(path or os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG_PATH)
-    try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as error:
-        raise ConfigError(f"Kefu settings file not found: {config_path}") from error
-    return parse_recommender_settings(raw)
+    return parse_recommender_settings(read_settings_file(path))
