@@ -51,7 +51,9 @@ class OutOfScopeDetector(GraphComponent):
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._vectors = vectors
+        # Stored as float16 (half the model size); compared as float32, converted once here
+        # rather than on every message.
+        self._vectors = None if vectors is None else np.asarray(vectors, dtype=np.float32)
 
     @classmethod
     def create(
@@ -79,9 +81,10 @@ class OutOfScopeDetector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         in_scope = [m for m in training_data.intent_examples if m.get(INTENT) != OUT_OF_SCOPE]
         # float16 halves the model size; similarities move by less than 0.001.
-        self._vectors = message_vectors(in_scope).astype(np.float16)
+        stored = message_vectors(in_scope).astype(np.float16)
+        self._vectors = stored.astype(np.float32)
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(self._vectors))
+            (directory / _FILE).write_bytes(pickle.dumps(stored))
         return self._resource
 
     def similarity(self, vectors: np.ndarray) -> np.ndarray:
@@ -89,7 +92,7 @@ class OutOfScopeDetector(GraphComponent):
         if self._vectors is None or not len(self._vectors):
             # Nothing was taught: every message is out of scope rather than every one accepted.
             return np.zeros(len(vectors))
-        scores = vectors @ self._vectors.astype(np.float32).T
+        scores = vectors @ self._vectors.T
         k = min(int(self._config["k"]), scores.shape[1])
         return np.sort(np.partition(scores, -k, axis=1)[:, -k:], axis=1).mean(axis=1)
 
