@@ -281,9 +281,76 @@ def test_an_address_change_naming_the_account_is_the_default_address() -> None:
     assert pending_after("send order #W2378156 to my office instead") == "change_shipping_address"
 
 
-def test_a_blank_message_gets_a_zero_vector_so_diet_can_still_classify_it() -> None:
+def test_a_blank_message_gets_a_zero_vector_so_classifiers_still_work() -> None:
     messages = [Message(data={"text": ""}), Message(data={"text": "   "})]
     E5Featurizer({}, "e5").process(messages)
     for message in messages:
         vector = e5_vector(message)
         assert vector is not None and vector.shape == (384,) and not vector.any()
+
+
+# -- linear intent classifier ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def linear_intents(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Trained on the English core file and the Chinese file."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from kefu.nlu.linear_intent import LinearIntentClassifier
+
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu" / "core.yml")).merge(
+        load_data(str(PROJECT_ROOT / "data" / "nlu" / "zh.yml"))
+    )
+    tokenizer = MultilingualTokenizer(MultilingualTokenizer.get_default_config())
+    tokenizer.process_training_data(data)
+    E5Featurizer({}, "e5").process_training_data(data)
+    return train_and_load(LinearIntentClassifier, tmp_path_factory.mktemp("linear"), {}, data)
+
+
+def classify(component: Any, text: str, earlier: List[Dict[str, Any]] | None = None) -> Dict[str, Any]:
+    message = Message(data={"text": text})
+    if earlier:
+        message.set("intent", earlier[0], add_to_output=True)
+        message.set("intent_ranking", earlier, add_to_output=True)
+    MultilingualTokenizer(MultilingualTokenizer.get_default_config()).process([message])
+    E5Featurizer({}, "e5").process([message])
+    component.process([message])
+    return message.as_dict(only_output_properties=True)
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("I'd like to cancel order #W2378156, I bought it by mistake", "cancel_order"),
+        ("can you tell me where my parcel is", "track_order"),
+        ("我想取消我的订单，买错了", "cancel_order"),
+        ("麻烦查一下我的包裹现在到哪了", "track_order"),
+    ],
+)
+def test_linear_classifier_reads_intents_in_english_and_chinese(linear_intents: Any, text: str, intent: str) -> None:
+    parsed = classify(linear_intents, text)
+    assert parsed["intent"]["name"] == intent
+    confidences = [r["confidence"] for r in parsed["intent_ranking"]]
+    assert confidences == sorted(confidences, reverse=True)
+    assert 0.0 < parsed["intent"]["confidence"] <= 1.0
+
+
+def test_linear_classifier_blends_the_earlier_ranking(linear_intents: Any) -> None:
+    text = "can you tell me where my parcel is"
+    alone = classify(linear_intents, text)
+    # An earlier classifier certain of another intent pulls the blend half-way towards it.
+    earlier = [{"name": "greet", "confidence": 1.0}]
+    blended = classify(linear_intents, text, earlier)
+    own = {r["name"]: r["confidence"] for r in blended["intent_votes"]["linear"]}
+    scores = {r["name"]: r["confidence"] for r in blended["intent_ranking"]}
+    assert blended["intent_votes"]["earlier_weight"] == 0.5
+    assert scores["greet"] == pytest.approx(0.5 + 0.5 * own.get("greet", 0.0), abs=1e-3)
+    assert scores["track_order"] == pytest.approx(0.5 * own["track_order"], abs=1e-3)
+    assert alone["intent_votes"]["earlier_weight"] == 0.0
+
+
+def test_a_blank_message_still_gets_an_intent_for_the_fallback_to_judge(linear_intents: Any) -> None:
+    for text in ("", "   "):
+        parsed = classify(linear_intents, text)
+        assert parsed["intent"]["name"] and 0.0 <= parsed["intent"]["confidence"] <= 1.0

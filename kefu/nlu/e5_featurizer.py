@@ -1,4 +1,4 @@
-"""multilingual-e5-small sentence embeddings as dense features for DIET."""
+"""multilingual-e5-small sentence embeddings as dense features for Kefu's classifiers (and DIET)."""
 
 from __future__ import annotations
 
@@ -45,17 +45,18 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds one 384-d sentence vector per message (no per-token vectors).
 
     e5 maps a sentence and its translations close together, so an intent taught mostly in
-    English is still recognised in Chinese or French; the sparse featurizers keep the exact
-    words that matter for short or domain-specific messages. Only sentence features are
-    added: DIET combines them with the sparse sequence features, and embedding every token
-    would cost one model call per token.
+    English is still recognised in Chinese or French; sparse n-grams keep the exact words that
+    matter for short or domain-specific messages. The intent classifier, the sentiment and
+    request-type components and the out-of-scope guard read the vector; DIET, when a pipeline
+    has it, takes it as a dense sentence feature beside Rasa's sparse ones. Only sentence
+    features are added: embedding every token would cost one model call per token.
     """
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
-            # Name of the features in DIET's inputs; other Kefu components read them by it.
+            # Name of the features; Kefu's components (and DIET's inputs) find them by it.
             "alias": E5_ORIGIN,
             # Messages embedded per call while featurizing training data.
             "batch_size": 64,
@@ -83,8 +84,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         """Nothing to check beyond the defaults."""
 
     def _featurize(self, messages: List[Message]) -> None:
-        # An empty or blank message still gets a (zero) vector: DIET expects the same inputs
-        # for every message and fails on a message without them.
+        # An empty or blank message still gets a (zero) vector: classifiers (DIET above all)
+        # expect the same inputs for every message and fail on a message without them.
         for message in messages:
             text = message.get(TEXT)
             if text is not None and not text.strip():
