@@ -58,6 +58,24 @@ STOCK_CONFIG = {
     "policies": None,
 }
 
+# DIET as Kefu shipped it before the linear classifier, for `--with-diet`: Rasa's sparse
+# featurizers before the e5 one, DIET before Kefu's classifier (the rankings are then blended).
+SPARSE_FEATURIZERS = [
+    {"name": "RegexFeaturizer"},
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+]
+DIET = {
+    "name": "DIETClassifier",
+    "epochs": 80,
+    "constrain_similarities": True,
+    "entity_recognition": False,
+    "random_seed": 1,
+}
+E5_FEATURIZER = "kefu.nlu.e5_featurizer.E5Featurizer"
+KEFU_CLASSIFIER = "kefu.nlu.linear_intent.LinearIntentClassifier"
+
 Parse = Callable[[str], Dict[str, Any]]
 
 
@@ -92,11 +110,27 @@ def translated_sample() -> List[Dict[str, Any]]:
 # -- models ----------------------------------------------------------------------------------
 
 
+def with_diet_config(earlier_weight: float) -> Dict[str, Any]:
+    """Kefu's config.yml with DIET (and its sparse featurizers) before Kefu's intent classifier."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    config["policies"] = None
+    pipeline = config["pipeline"]
+    e5 = next(i for i, step in enumerate(pipeline) if step["name"] == E5_FEATURIZER)
+    at = next(i for i, step in enumerate(pipeline) if step["name"] == KEFU_CLASSIFIER)
+    classifier = {**pipeline[at], "earlier_weight": earlier_weight}
+    config["pipeline"] = pipeline[:e5] + SPARSE_FEATURIZERS + pipeline[e5:at] + [DIET, classifier] + pipeline[at + 1 :]
+    return config
+
+
 def train_stock(nlu_data: Path) -> Path:
     """Rasa's stock NLU pipeline trained on Kefu's data (cached by Rasa's own fingerprints)."""
+    return train_nlu(STOCK_CONFIG, "stock", nlu_data)
+
+
+def train_nlu(pipeline_config: Dict[str, Any], name: str, nlu_data: Path) -> Path:
     BENCH.mkdir(parents=True, exist_ok=True)
-    config = BENCH / "stock_config.yml"
-    config.write_text(yaml.safe_dump(STOCK_CONFIG, sort_keys=False))
+    config = BENCH / f"{name}_config.yml"
+    config.write_text(yaml.safe_dump(pipeline_config, sort_keys=False))
     out = BENCH / "models"
     subprocess.run(
         [
@@ -112,13 +146,13 @@ def train_stock(nlu_data: Path) -> Path:
             "--out",
             str(out),
             "--fixed-model-name",
-            "stock",
+            name,
             "--quiet",
         ],
         cwd=ROOT,
         check=True,
     )
-    return out / "stock.tar.gz"
+    return out / f"{name}.tar.gz"
 
 
 def _quiet() -> None:
@@ -169,15 +203,17 @@ def binary_sentiment(score: float) -> str:
 def evaluate_pipeline(name: str, parse: Parse, args: argparse.Namespace) -> Dict[str, Any]:
     result: Dict[str, Any] = {}
     rows = bitext(args.limit)
-    predicted, latencies = [], []
+    predicted, latencies, votes = [], [], []
     for text, _ in rows:
         started = time.perf_counter()
         parsed = parse(text)
         latencies.append((time.perf_counter() - started) * 1000)
         predicted.append(parsed["intent"]["name"])
+        votes.append(parsed.get("intent_votes"))
     gold = [intent for _, intent in rows]
     result["bitext"] = intent_scores(gold, predicted, sorted(set(gold)))
     result["bitext"]["errors"] = _top_confusions(gold, predicted)
+    result["bitext"]["classifiers_alone"] = classifiers_alone(gold, votes)
     result["latency_ms"] = {"p50": round(percentile(latencies, 0.5), 1), "p95": round(percentile(latencies, 0.95), 1)}
     oos = clinc_oos(args.limit)
     result["clinc_oos_rejected"] = round(sum(parse(t)["intent"]["name"] in REJECTED for t in oos) / len(oos), 4)
@@ -197,6 +233,23 @@ def evaluate_pipeline(name: str, parse: Parse, args: argparse.Namespace) -> Dict
     return result
 
 
+def classifiers_alone(gold: Sequence[str], votes: Sequence[Dict[str, Any] | None]) -> Dict[str, float] | None:
+    """Accuracy of each intent classifier's own top intent, before the blend and any rejection.
+
+    Read from the ``intent_votes`` that kefu.nlu.linear_intent adds: "linear" is its own
+    vote, "earlier" is DIET's. None for a pipeline without that component (stock Rasa).
+    """
+    if not votes or any(v is None for v in votes):
+        return None
+    alone: Dict[str, float] = {}
+    for name, key in (("diet", "earlier"), ("linear", "linear")):
+        if not any(v[key] for v in votes):
+            continue  # no such classifier in this pipeline
+        hits = sum(bool(v[key]) and v[key][0]["name"] == g for v, g in zip(votes, gold, strict=True))
+        alone[name] = round(hits / len(gold), 4)
+    return alone
+
+
 def _top_confusions(gold: Sequence[str], predicted: Sequence[str], n: int = 12) -> List[Dict[str, Any]]:
     counts: Dict[Tuple[str, str], int] = {}
     for g, p in zip(gold, predicted, strict=False):
@@ -211,8 +264,10 @@ def _translated(parse: Parse) -> Dict[str, Any]:
     per_language: Dict[str, Any] = {}
     for language in ("en", "zh", "fr", "es", "de"):
         intents_ok, sentiment_ok, polar, detected = 0, 0, 0, 0
+        votes = []
         for item in sample:
             parsed = parse(item["text"][language])
+            votes.append(parsed.get("intent_votes"))
             intents_ok += parsed["intent"]["name"] == item["intent"]
             detected += (parsed.get("language") or {}).get("code") == language
             if item["sentiment"] != "neutral" and parsed.get("sentiment"):
@@ -222,6 +277,7 @@ def _translated(parse: Parse) -> Dict[str, Any]:
             "intent_accuracy": round(intents_ok / len(sample), 4),
             "sentiment_accuracy": round(sentiment_ok / polar, 4) if polar else None,
             "language_detected": round(detected / len(sample), 4),
+            "classifiers_alone": classifiers_alone([item["intent"] for item in sample], votes),
             "n": len(sample),
             "n_polar": polar,
         }
@@ -275,13 +331,21 @@ def markdown(report: Dict[str, Any]) -> str:
     lines = [
         "# NLU benchmark",
         "",
-        f"Command: `{report['command']}` on {report['machine']}, {report['date']}. Both pipelines trained on "
-        "Kefu's own data/nlu only; the outside sets are evaluation data (../shared/datasets).",
+        f"Command: `{report['command']}` on {report['machine']}, {report['date']}. Every pipeline trained on "
+        "Kefu's own data/nlu only; the outside sets are evaluation data (../shared/datasets). "
+        '"alone" rows: each classifier\'s own top intent before the blend, the fallback and the '
+        "out-of-scope guard.",
         "",
-        "| measure | data (split, n) | Kefu | stock Rasa |",
-        "|---|---|---|---|",
     ]
     kefu, stock = report["kefu"], report.get("stock") or {}
+    diet = report.get("kefu_with_diet")
+    columns = [("Kefu", kefu), ("stock Rasa", stock)]
+    if diet:
+        columns.append((f"Kefu + DIET (weight {diet['earlier_weight']})", diet))
+    lines += [
+        "| measure | data (split, n) | " + " | ".join(name for name, _ in columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
 
     def cell(entry: Dict[str, Any] | None, *path: str) -> str:
         value: Any = entry
@@ -318,8 +382,20 @@ def markdown(report: Dict[str, Any]) -> str:
                 ("translated_sample", language, "sentiment_accuracy"),
             )
         )
+    for name in ("diet", "linear"):
+        rows.append(
+            (f"intent accuracy, {name} alone", f"Bitext (all, {n_bitext})", ("bitext", "classifiers_alone", name))
+        )
+        for language in ("en", "zh", "fr", "es", "de"):
+            rows.append(
+                (
+                    f"intent accuracy ({language}), {name} alone",
+                    "translated sample (100)",
+                    ("translated_sample", language, "classifiers_alone", name),
+                )
+            )
     for label, data, path in rows:
-        lines.append(f"| {label} | {data} | {cell(kefu, *path)} | {cell(stock, *path)} |")
+        lines.append(f"| {label} | {data} | " + " | ".join(cell(entry, *path) for _, entry in columns) + " |")
     lines += [
         "",
         "## Sentiment lexicons alone (negative vs positive)",
@@ -349,6 +425,13 @@ def main() -> None:
     parser.add_argument("--cv-folds", type=int, default=5, help="0 skips cross-validation (5 trainings)")
     parser.add_argument("--no-stock", action="store_true", help="skip training and measuring the stock pipeline")
     parser.add_argument("--limit", type=int, default=None, help="only the first N items of each set (a smoke run)")
+    parser.add_argument(
+        "--with-diet",
+        type=float,
+        metavar="WEIGHT",
+        default=None,
+        help="also measure Kefu's pipeline with DIET blended in at this weight (one more training)",
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -362,6 +445,10 @@ def main() -> None:
     report["lexicons"] = lexicon_baselines(args)
     if not args.no_stock:
         report["stock"] = evaluate_pipeline("stock", load_parser(train_stock(ROOT / "data" / "nlu")), args)
+    if args.with_diet is not None:
+        model = train_nlu(with_diet_config(args.with_diet), "kefu_with_diet", ROOT / "data" / "nlu")
+        report["kefu_with_diet"] = evaluate_pipeline("kefu_with_diet", load_parser(model), args)
+        report["kefu_with_diet"]["earlier_weight"] = args.with_diet
     if args.cv_folds:
         report["cross_validation"] = cross_validation(args.cv_folds)
     reports = ROOT / "reports"
