@@ -147,15 +147,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 sublinear_tf=True,
             ).fit([self._words(m) for m in examples]),
         }
+        features, targets = self._features(examples, fitted), np.asarray(labels)
         folds = min(int(self._config["calibration_folds"]), min(labels.count(label) for label in set(labels)))
         svm = LinearSVC(C=float(self._config["C"]))
         if folds >= 2:
             model = CalibratedClassifierCV(svm, cv=folds, method="sigmoid", ensemble=False)
         else:
             # Too few examples of some intent to calibrate: Platt scaling on the training fit.
-            model = CalibratedClassifierCV(svm, cv="prefit", method="sigmoid")
-            svm.fit(self._features(examples, fitted), labels)
-        fitted["model"] = model.fit(self._features(examples, fitted), np.asarray(labels))
+            model = CalibratedClassifierCV(svm.fit(features, targets), cv="prefit", method="sigmoid")
+        fitted["model"] = model.fit(features, targets)
         self._fitted = fitted
         with self._model_storage.write_to(self._resource) as directory:
             (directory / _FILE).write_bytes(pickle.dumps(fitted))
