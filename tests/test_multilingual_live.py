@@ -40,6 +40,20 @@ def test_intents_in_other_languages(live: Live, text: str, intent: str) -> None:
     assert parse(live, text)["intent"]["name"] == intent
 
 
+@pytest.mark.parametrize(
+    "text, answer_part",
+    [
+        ("la brosse à dents électrique existe en quelles versions ?", "The Electric Toothbrush comes in"),
+        ("welche Varianten gibt es von der elektrischen Zahnbürste?", "The Electric Toothbrush comes in"),
+        ("电动牙刷有哪些款式？", "Electric Toothbrush 共有"),
+    ],
+)
+def test_a_product_named_in_another_language_is_found_in_the_catalogue(live: Live, text: str, answer_part: str) -> None:
+    chat = live.conversation()
+    assert answer_part in chat.say(text)
+    assert chat.slot("product") == "Electric Toothbrush"
+
+
 def test_a_chinese_customer_is_answered_in_chinese_and_ok_keeps_the_language(live: Live) -> None:
     chat = live.conversation()
     answer = chat.say("请问可以用PayPal付款吗？")

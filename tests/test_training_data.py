@@ -66,3 +66,50 @@ def test_rasa_data_validate_has_no_warning_that_matters() -> None:
             continue
         problems.append(line.strip())
     assert problems == []
+
+
+PRODUCT_MENTIONS = [
+    ("is the electric toothbrush waterproof?", "Electric Toothbrush"),
+    ("la brosse à dents électrique existe en noir ?", "Electric Toothbrush"),
+    ("¿tenéis la cafetera en rojo?", "Coffee Maker"),
+    ("gibt es die elektrische Zahnbürste in Schwarz?", "Electric Toothbrush"),
+    ("这个电动牙刷有黑色的吗？", "Electric Toothbrush"),
+    ("我想买一个蓝牙音箱", "Bluetooth Speaker"),
+]
+NO_PRODUCT = [
+    "where is my refund?",
+    "je voudrais changer mon adresse de livraison",
+    "¿cuándo llega mi pedido?",
+    "wie wird das Wetter morgen?",
+    "我的手机号换了",
+]
+
+
+def _product_names(text: str) -> list[str]:
+    """What Rasa's RegexEntityExtractor and EntitySynonymMapper make of ``text``, without a model."""
+    from rasa.nlu.utils.pattern_utils import extract_patterns
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    names = []
+    for pattern in extract_patterns(data, use_only_entities=True):
+        if pattern["name"] != "product":
+            continue
+        for match in re.finditer(pattern["pattern"], text, flags=re.IGNORECASE):
+            names.append(data.entity_synonyms.get(match.group(0).lower(), match.group(0)))
+    return names
+
+
+def test_product_names_in_every_language_map_to_catalogue_names() -> None:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from kefu.store.seed import read_seed
+
+    catalogue = {product["name"] for product in read_seed()["products"].values()}
+    synonyms = load_data(str(PROJECT_ROOT / "data" / "nlu")).entity_synonyms
+    # Synonyms only name products, and each leads to a product the store can find.
+    assert set(synonyms.values()) == catalogue
+    for text, expected in PRODUCT_MENTIONS:
+        assert set(_product_names(text)) == {expected}, text
+    for text in NO_PRODUCT:
+        assert _product_names(text) == [], text
