@@ -20,7 +20,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, joined, money, never_crash, previous_bot_action, store
+from actions.common import EventList, joined, message_in_catalogue_words, money, never_crash, previous_bot_action, store
 from actions.orders import list_orders_text, pick_listed_order
 from actions.recommendations import suggest_after
 from kefu.config import settings
@@ -126,8 +126,14 @@ def chosen_order(tracker: Tracker) -> Order | None:
 
 
 def _message(tracker: Tracker) -> tuple[str, str | None]:
+    """The latest message in the catalogue's words, and its intent.
+
+    Items are named in the customer's language ("la brosse à dents", "换成黑色的"); the item
+    and option rules read the catalogue's English names. Order ids and payment methods read
+    the same either way; addresses are read from the text as written (extract_address).
+    """
     message = tracker.latest_message or {}
-    return message.get("text") or "", (message.get("intent") or {}).get("name")
+    return message_in_catalogue_words(tracker), (message.get("intent") or {}).get("name")
 
 
 class ValidateChangeForm(FormValidationAction):
@@ -379,7 +385,8 @@ class ValidateProfileAddressForm(ValidateChangeForm):
 def extract_address(dispatcher: CollectingDispatcher, tracker: Tracker, answering: bool) -> Dict[str, Any]:
     if tracker.get_slot("new_address"):
         return {}
-    address = address_in(_message(tracker)[0])
+    # As written: a street such as "Rio Blanco Rd" must not become an option value.
+    address = address_in((tracker.latest_message or {}).get("text") or "")
     if address is not None:
         return {"new_address": vars(address)}
     if answering:

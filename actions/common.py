@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from kefu.config import settings
 from kefu.store import Store, StoreUnavailable, open_store
+from kefu.store.catalogue_words import in_catalogue_words
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,18 @@ def previous_bot_action(tracker: Tracker) -> str | None:
         ):
             return event.get("name")
     return None
+
+
+def message_in_catalogue_words(tracker: Tracker) -> str:
+    """The latest message with product names and option words as the catalogue writes them.
+
+    The product and option rules read English; this lets them read "la brosse à dents en noir"
+    or "电动牙刷换成黑色的" too (kefu/store/catalogue_words.py). English messages are unchanged.
+    """
+    message = tracker.latest_message or {}
+    language = message.get("language")
+    code = language.get("code") if isinstance(language, dict) else None
+    return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
 
 
 def money(amount: Decimal) -> str:

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, day, joined, money, never_crash, store
+from actions.common import EventList, day, joined, message_in_catalogue_words, money, never_crash, store
 from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.store import normalize_order_id
@@ -98,7 +98,8 @@ class ActionOrderStatus(Action):
         if not customer_id:
             dispatcher.utter_message(response="utter_ask_identity")
             return []
-        text = (tracker.latest_message or {}).get("text") or ""
+        # In the catalogue's words: "celle de la brosse à dents" picks a listed order by its item.
+        text = message_in_catalogue_words(tracker)
         order_id = normalize_order_id(text) or normalize_order_id(tracker.get_slot("order_id") or "")
         orders: List[OrderSummary] = []
         if order_id is None:

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, joined, money, never_crash, store
+from actions.common import EventList, joined, message_in_catalogue_words, money, never_crash, store
 from kefu.store.matching import mentioned_options, variants_matching
 from kefu.store.records import Product, Variant
 
@@ -64,7 +64,8 @@ class ActionProductInfo(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        text = (tracker.latest_message or {}).get("text") or ""
+        # In the catalogue's words: "la brosse à dents en noir" names the product and its colour.
+        text = message_in_catalogue_words(tracker)
         products = self._products_for(text, tracker.get_slot("product"))
         if not products:
             dispatcher.utter_message(response="utter_product_unknown")

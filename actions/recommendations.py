@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, money, never_crash, store
+from actions.common import EventList, message_in_catalogue_words, money, never_crash, store
 from kefu.recommender import Recommendation, Recommender, shop_recommender
 from kefu.recommender.settings import RecommenderSettings, load_recommender_settings
 from kefu.recommender.shop import customer_history, live_exclusions, similar_with_constraints
@@ -141,7 +141,8 @@ class ActionRecommend(Action):
             logger.warning("no trained recommender: run `python -m kefu.recommender train`")
             dispatcher.utter_message(text=words["none"])
             return []
-        text = (tracker.latest_message or {}).get("text") or ""
+        # In the catalogue's words: products and options named in any language are found.
+        text = message_in_catalogue_words(tracker)
         catalogue = store().list_products()
         customer_id = tracker.get_slot("customer_id")
         orders = customer_orders(customer_id) if customer_id else []

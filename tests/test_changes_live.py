@@ -17,6 +17,8 @@ JUAN = "Juan Rossi, zip code 77209"  # pending order #W7602708
 OMAR = "omar.anderson7675@example.com"  # delivered order #W6067464 (Electric Kettle, Wall Clock...)
 SOFIA = "sofia.li7352@example.com"  # three delivered orders, first #W4689314 paid by credit_card_8105988
 AVA = "ava.nguyen3664@example.com"  # delivered #W1504875: Notebook (A6, soft cover), Smart Watch
+# Her one delivered order #W5666460 (PayPal): Electric Toothbrush (white, high, AA batteries), Bookshelf.
+FATIMA = "fatima.anderson8791@example.com"
 
 
 @pytest.fixture
@@ -137,6 +139,43 @@ def test_exchange_for_another_version(fresh: Live) -> None:
     ]
     assert order.exchange_new_items == (a5.item_id,)
     assert order.exchange_payment_method_id == "paypal_6262583"
+
+
+def _seed_item(order_id: str, name: str) -> dict:
+    return next(i for i in read_seed()["orders"][order_id]["items"] if i["name"] == name)
+
+
+def test_a_return_asked_in_french(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("je voudrais renvoyer un article de ma commande #W5666460")
+    assert "which items" in chat.say(FATIMA).lower()
+    assert "where should the refund go" in chat.say("la brosse à dents électrique").lower()
+    proposal = chat.say("sur mon compte PayPal")
+    assert "Electric Toothbrush" in proposal and "Bookshelf" not in proposal and "Shall I go ahead" in proposal
+    assert "return for order #W5666460 is requested" in chat.say("oui")
+    order = fresh.store.get_order("#W5666460", "fatima_anderson_6252")
+    assert order.status == "return requested"
+    assert order.return_items == (_seed_item("#W5666460", "Electric Toothbrush")["item_id"],)
+
+
+def test_an_exchange_asked_in_chinese(fresh: Live) -> None:
+    chat = fresh.conversation()
+    chat.say("我想换货，订单号是 #W5666460")
+    assert "#W5666460" in chat.say(FATIMA)  # what to change in it (in English: an email reads as English)
+    assert "支付方式" in chat.say("把电动牙刷换成黑色的")
+    proposal = chat.say("用PayPal")
+    assert "white, high, AA batteries" in proposal and "black, high, AA batteries" in proposal
+    assert "换货申请已提交" in chat.say("是的")
+    order = fresh.store.get_order("#W5666460", "fatima_anderson_6252")
+    assert order.status == "exchange requested"
+    brush = _seed_item("#W5666460", "Electric Toothbrush")
+    assert order.exchange_items == (brush["item_id"],)
+    (black,) = [
+        v
+        for v in fresh.store.get_product(brush["product_id"]).variants
+        if v.options == {"color": "black", "speed settings": "high", "battery type": "AA batteries"}
+    ]
+    assert order.exchange_new_items == (black.item_id,)
 
 
 def test_exchange_of_a_pending_order_is_refused(fresh: Live) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kefu.store.matching import mentioned_options, rank_products, variants_matching
@@ -85,3 +87,230 @@ def test_two_different_items_of_one_product_are_ambiguous() -> None:
     assert ambiguous_mention("return the red t-shirt", [blue, red, mug]) == []
     assert ambiguous_mention("return both t-shirts", [blue, red, mug]) == []
     assert ambiguous_mention("the water bottle", [blue, red, mug]) == []
+
+
+# Messages in the catalogue's words (kefu/store/catalogue_words.py) ------------------------
+
+
+def _product_entity(text: str, words: str, value: str) -> dict:
+    """The ``product`` entity the NLU gives for ``words`` in ``text``."""
+    start = text.index(words)
+    return {"entity": "product", "start": start, "end": start + len(words), "value": value}
+
+
+def _read(text: str, product: tuple[str, str] | None = None, language: str | None = None) -> str:
+    from kefu.store.catalogue_words import in_catalogue_words
+
+    entities = [_product_entity(text, *product)] if product else []
+    return in_catalogue_words(text, entities, language)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you have the keyboard with clicky switches?",
+        "same shirt but size L in blue",
+        "a rose gold phone",
+        "black or rose gold?",
+        "a 750ml stainless steel bottle in space grey",
+        "the bluetooth speaker with color red",
+        "I'd like to return the wall clock and the Rotisserie grill",
+    ],
+)
+def test_english_is_read_as_written(text: str) -> None:
+    assert _read(text) == text
+    assert _read(text, (text.split()[0], "Bicycle"), language="en") == text
+
+
+def test_a_message_read_as_english_is_never_rewritten() -> None:
+    text = "my name is Rosa Verde, I want to return the bike"
+    assert _read(text, ("bike", "Bicycle"), language="en") == text
+    assert _read(text, ("bike", "Bicycle")) == "my name is pink green, I want to return the Bicycle"
+
+
+def test_no_english_training_example_is_rewritten() -> None:
+    import yaml
+
+    from kefu.config import PROJECT_ROOT
+    from kefu.store.catalogue_words import in_catalogue_words
+
+    files = [PROJECT_ROOT / "data" / "nlu" / "core.yml", *sorted((PROJECT_ROOT / "data" / "nlu").glob("en_*.yml"))]
+    examples = [
+        re.sub(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})", r"\1", line.strip()[2:])
+        for path in files
+        for block in yaml.safe_load(path.read_text())["nlu"]
+        if "intent" in block
+        for line in block["examples"].splitlines()
+        if line.strip().startswith("- ")
+    ]
+    changed = [text for text in examples if in_catalogue_words(text) != text]
+    assert len(examples) > 2000
+    # French "rose" (pink) is also an English first name ("my name is Ruby Rose"); the NLU
+    # reads such a message as English, and English messages are not rewritten.
+    assert all("rose" in text.lower() for text in changed), changed
+
+
+@pytest.mark.parametrize(
+    "text, product, expected_product, expected_options",
+    [
+        (
+            "la brosse à dents électrique existe en noir ?",
+            ("brosse à dents électrique", "Electric Toothbrush"),
+            "Electric Toothbrush",
+            {"color": "black"},
+        ),
+        (
+            "gibt es die elektrische Zahnbürste in Schwarz?",
+            ("elektrische Zahnbürste", "Electric Toothbrush"),
+            "Electric Toothbrush",
+            {"color": "black"},
+        ),
+        (
+            "¿tenéis la botella de agua de acero inoxidable en verde?",
+            ("botella de agua", "Water Bottle"),
+            "Water Bottle",
+            {"material": "stainless steel", "color": "green"},
+        ),
+        (
+            "un sac à dos en cuir, taille moyenne",
+            ("sac à dos", "Backpack"),
+            "Backpack",
+            {"material": "leather", "size": "medium"},
+        ),
+        ("die Wanduhr aus Holz", ("Wanduhr", "Wall Clock"), "Wall Clock", {"color": "wood"}),
+        ("la camiseta roja en talla L", ("camiseta", "T-Shirt"), "T-Shirt", {"color": "red", "size": "L"}),
+        ("un ordinateur portable gris sidéral", ("ordinateur portable", "Laptop"), "Laptop", {"color": "space grey"}),
+        ("电动牙刷有黑色的吗？", ("电动牙刷", "Electric Toothbrush"), "Electric Toothbrush", {"color": "black"}),
+        ("T恤要蓝色M码的", ("T恤", "T-Shirt"), "T-Shirt", {"color": "blue", "size": "M"}),
+        ("有玫瑰金的手机吗", ("手机", "Smartphone"), "Smartphone", {"color": "rose gold"}),
+    ],
+)
+def test_product_and_options_in_other_languages(
+    store: SqlStore, text: str, product: tuple, expected_product: str, expected_options: dict
+) -> None:
+    read = _read(text, product)
+    assert [p.name for p in rank_products(read, store.list_products())] == [expected_product]
+    assert mentioned_options(read, _product(store, expected_product).variants) == expected_options
+
+
+def test_option_words_without_a_product_entity() -> None:
+    assert "black" in _read("la brosse à dents électrique existe en noir ?")
+    assert _read("die schwarze, bitte") == "die black, bitte"
+    assert _read("NOIRES") == "black"
+    assert _read("un t-shirt bleu marine") == "un t-shirt navy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai une rougeur sur la peau",  # rouge
+        "la letra en negrita",  # negra
+        "Brot vom Grill mit Rotisserie",  # rot
+        "ich weiß nicht, welche",  # weiß: "I know", not white
+        "je voudrais un petit moyen de paiement en plus",  # petit / moyen: no size
+        "我明白的，谢谢",  # 白的 inside 明白的
+    ],
+)
+def test_a_word_inside_another_word_or_meaning_is_not_taken(text: str) -> None:
+    assert _read(text) == text
+
+
+def test_a_colour_inside_a_product_name_is_not_taken(store: SqlStore) -> None:
+    # 蓝 (blue) begins 蓝牙 (Bluetooth): the speaker is asked for in black, not in blue.
+    speaker = _product(store, "Bluetooth Speaker")
+    for entities in ((), ("蓝牙音箱", "Bluetooth Speaker")):
+        read = _read("蓝牙音箱有黑色的吗", entities or None)
+        assert mentioned_options(read, speaker.variants) == {"color": "black"}
+
+
+def test_english_words_inside_chinese_are_kept_apart() -> None:
+    read = _read("电动牙刷换成黑色的", ("电动牙刷", "Electric Toothbrush"))
+    assert read == "Electric Toothbrush 换成 black 的"
+
+
+def test_overlapping_and_other_entities() -> None:
+    from kefu.store.catalogue_words import in_catalogue_words
+
+    text = "je renvoie la brosse à dents électrique, commande #W5666460"
+    entities = [
+        _product_entity(text, "brosse à dents", "Electric Toothbrush"),
+        _product_entity(text, "brosse à dents électrique", "Electric Toothbrush"),
+        {"entity": "order_id", "start": text.index("#W"), "end": len(text), "value": "#W5666460"},
+        {"entity": "product", "start": 5, "end": 500, "value": "Laptop"},  # out of the text: ignored
+    ]
+    assert in_catalogue_words(text, entities) == "je renvoie la Electric Toothbrush, commande #W5666460"
+
+
+def _toothbrush_item(store: SqlStore, **options: str):  # type: ignore[no-untyped-def]
+    from kefu.store.records import OrderItem
+
+    brush = _product(store, "Electric Toothbrush")
+    (variant,) = [v for v in brush.variants if v.options == options]
+    return OrderItem(variant.item_id, brush.id, brush.name, variant.price, dict(variant.options)), brush
+
+
+def test_items_named_in_another_language(store: SqlStore) -> None:
+    from decimal import Decimal
+
+    from kefu.store.matching import mentioned_items
+    from kefu.store.records import OrderItem
+
+    item, _ = _toothbrush_item(store, **{"color": "white", "speed settings": "high", "battery type": "AA batteries"})
+    shelf = OrderItem("9", "p", "Bookshelf", Decimal("100"), {"color": "white"})
+    for text, words in [
+        ("je veux renvoyer la brosse à dents", "brosse à dents"),
+        ("quiero devolver el cepillo de dientes", "cepillo de dientes"),
+        ("我想退电动牙刷", "电动牙刷"),
+    ]:
+        assert mentioned_items(text, [item, shelf]) == []
+        assert mentioned_items(_read(text, (words, "Electric Toothbrush")), [item, shelf]) == [item]
+
+
+def test_an_exchange_asked_in_chinese(store: SqlStore) -> None:
+    from kefu.store.matching import requested_swaps
+
+    item, brush = _toothbrush_item(
+        store, **{"color": "white", "speed settings": "high", "battery type": "AA batteries"}
+    )
+    text = "我想把电动牙刷换成黑色的"
+    ((old, new),) = requested_swaps(
+        _read(text, ("电动牙刷", "Electric Toothbrush")), [item], {brush.id: brush.variants}
+    )
+    assert old == item
+    assert new.options == {"color": "black", "speed settings": "high", "battery type": "AA batteries"}
+
+
+def test_every_catalogue_colour_has_words_in_the_other_languages() -> None:
+    from kefu.store.catalogue_words import load_option_words
+    from kefu.store.matching import VALUE_ALIASES
+    from kefu.store.seed import read_seed
+
+    listed = set(load_option_words().values())
+    colours = {
+        value
+        for product in read_seed()["products"].values()
+        for variant in product["variants"].values()
+        for name, value in variant["options"].items()
+        if name.endswith("color")
+    }
+    # RGB is written the same in every language; gray is read as grey (VALUE_ALIASES).
+    missing = {c for c in colours - {"RGB"} if c not in listed and not listed & set(VALUE_ALIASES.get(c, ()))}
+    assert missing == set()
+    assert {"leather", "cotton", "wood", "metal", "plastic", "glass", "stainless steel"} <= listed
+    assert {"small", "medium", "large"} <= listed
+
+
+@pytest.mark.parametrize(
+    "content, complaint",
+    [
+        ("black:\n  it: [nero]\n", "unknown language 'it'"),
+        ("black:\n  fr: [noir]\nred:\n  fr: [Noir]\n", "'Noir' is listed for 'black' and for 'red'"),
+    ],
+)
+def test_a_wrong_option_words_file_is_refused(tmp_path, content: str, complaint: str) -> None:  # type: ignore[no-untyped-def]
+    from kefu.store.catalogue_words import load_option_words
+
+    path = tmp_path / "option_words.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        load_option_words(path)

@@ -54,6 +54,20 @@ def test_a_product_named_in_another_language_is_found_in_the_catalogue(live: Liv
     assert chat.slot("product") == "Electric Toothbrush"
 
 
+@pytest.mark.parametrize(
+    "text, answer_part",
+    [
+        # Black toothbrushes are in stock (seed: black, high speed, AA batteries or rechargeable).
+        ("la brosse à dents électrique existe en noir ?", "Yes, we have the Electric Toothbrush with color black"),
+        ("电动牙刷有黑色的吗？", "有的，我们有 color black 的 Electric Toothbrush"),
+    ],
+)
+def test_a_colour_asked_in_another_language_is_found(live: Live, text: str, answer_part: str) -> None:
+    chat = live.conversation()
+    assert answer_part in chat.say(text)
+    assert chat.slot("product") == "Electric Toothbrush"
+
+
 def test_a_chinese_customer_is_answered_in_chinese_and_ok_keeps_the_language(live: Live) -> None:
     chat = live.conversation()
     answer = chat.say("请问可以用PayPal付款吗？")
