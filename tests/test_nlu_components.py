@@ -76,9 +76,16 @@ def test_language_of_clear_sentences(detector: LanguageDetector, text: str, code
     assert result["reliable"]
 
 
-@pytest.mark.parametrize("text", ["ok", "Merci", "refund pls", "#W1234567"])
+@pytest.mark.parametrize(
+    "text", ["ok", "Merci", "refund pls", "#W1234567", "noor.haddad@example.net", "li.na@example.com #W2378156"]
+)
 def test_short_messages_are_not_reliable(detector: LanguageDetector, text: str) -> None:
     assert not detector.detect(text)["reliable"]
+
+
+def test_an_email_or_order_id_does_not_decide_the_language(detector: LanguageDetector) -> None:
+    result = detector.detect("c'est sous noor.haddad@example.net, commande #W2378156")
+    assert result["code"] == "fr"
 
 
 def test_language_is_added_to_the_parse_output(detector: LanguageDetector) -> None:

@@ -18,6 +18,10 @@ from kefu.nlu import SUPPORTED_LANGUAGES
 LANGUAGE = "language"
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 _LETTER = re.compile(r"[^\W\d_]")
+# Emails, web addresses and order ids are written the same in every language, and their
+# letters look English to lingua: a Chinese customer answering with "li.na@example.com" must
+# keep the conversation in Chinese.
+_LANGUAGE_NEUTRAL = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|#?\b[Ww]\d{7}\b")
 
 
 def _lingua_detector(codes: List[str]):  # -> lingua.LanguageDetector
@@ -72,6 +76,7 @@ class LanguageDetector(GraphComponent):
 
     def detect(self, text: str) -> Dict[str, Any]:
         """The most likely language of ``text`` with its confidence and reliability."""
+        text = _LANGUAGE_NEUTRAL.sub(" ", text)
         han = len(_HAN.findall(text))
         if han and "zh" in self._codes and han * 2 >= len(_LETTER.findall(text)) - han:
             # Mostly Chinese: lingua agrees, but this needs no model and holds for two characters.
