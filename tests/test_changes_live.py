@@ -161,7 +161,9 @@ def test_a_return_asked_in_french(fresh: Live) -> None:
 def test_an_exchange_asked_in_chinese(fresh: Live) -> None:
     chat = fresh.conversation()
     chat.say("我想换货，订单号是 #W5666460")
-    assert "#W5666460" in chat.say(FATIMA)  # what to change in it (in English: an email reads as English)
+    # What to change in it, still in Chinese: an email says nothing about the language.
+    question = chat.say(FATIMA)
+    assert "#W5666460" in question and chat.slot("language") == "zh"
     assert "支付方式" in chat.say("把电动牙刷换成黑色的")
     proposal = chat.say("用PayPal")
     assert "white, high, AA batteries" in proposal and "black, high, AA batteries" in proposal
