@@ -14,6 +14,13 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from kefu import rasa_speedups
+
+# The Rasa server imports this module when it loads Kefu's model (every Kefu pipeline starts with
+# this tokenizer; the action server never imports it): the moment to apply the server fix of
+# kefu/rasa_speedups.py, the action-response schema checked once instead of on every reply.
+rasa_speedups.apply()
+
 # CJK Unified Ideographs (and extension A): the runs jieba segments.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _HAN_OR_NOT = re.compile(f"[{_HAN}]+|[^{_HAN}]+")
