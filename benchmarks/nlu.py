@@ -36,6 +36,8 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import yaml
 
+from kefu.nlu import SUPPORTED_LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
 BENCH = ROOT / "var" / "bench" / "nlu"
@@ -106,12 +108,13 @@ def uci(name: str, limit: int | None) -> List[Tuple[str, str]]:
     return rows[:limit] if limit else rows
 
 
-# Report key -> (file in tests/nlu, how it is shown in the Markdown table).
+# Report key -> (file in tests/nlu, how it is shown in the Markdown table, key prefix of the
+# lexicon baselines in the report).
 TRANSLATED_SAMPLES = {
-    "translated_sample": ("translated_sample.yml", "sample A"),
-    "held_out_sample": ("translated_sample_b.yml", "held-out sample B"),
+    "translated_sample": ("translated_sample.yml", "sample A", "sample"),
+    "held_out_sample": ("translated_sample_b.yml", "held-out sample B", "sample_b"),
 }
-LANGUAGES = ("en", "zh", "fr", "es", "de")
+LANGUAGES = SUPPORTED_LANGUAGES
 
 
 def translated_sample(file_name: str = "translated_sample.yml") -> List[Dict[str, Any]]:
@@ -239,7 +242,7 @@ def evaluate_pipeline(name: str, parse: Parse, args: argparse.Namespace) -> Dict
         sentiment[uci_name] = {"accuracy": round(hits / len(data), 4), "n": len(data)}
     result["uci_sentiment"] = sentiment or None
 
-    for key, (file_name, _) in TRANSLATED_SAMPLES.items():
+    for key, (file_name, _, _) in TRANSLATED_SAMPLES.items():
         result[key] = _translated(parse, translated_sample(file_name))
     print(f"[{name}] bitext {result['bitext']['accuracy']}, oos {result['clinc_oos_rejected']}", flush=True)
     return result
@@ -306,8 +309,8 @@ def lexicon_baselines(args: argparse.Namespace) -> Dict[str, Any]:
     scorers = {"vader": vader_compound, "snownlp": snownlp_score}
     result: Dict[str, Any] = {}
     samples = {
-        key: [item for item in translated_sample(file_name) if item["sentiment"] != "neutral"]
-        for key, (file_name, _) in TRANSLATED_SAMPLES.items()
+        prefix: [item for item in translated_sample(file_name) if item["sentiment"] != "neutral"]
+        for file_name, _, prefix in TRANSLATED_SAMPLES.values()
     }
     for name, score in scorers.items():
         entry: Dict[str, Any] = {}
@@ -315,8 +318,7 @@ def lexicon_baselines(args: argparse.Namespace) -> Dict[str, Any]:
             data = uci(uci_name, args.limit)
             hits = sum(binary_sentiment(score(t)) == label for t, label in data)
             entry[uci_name] = round(hits / len(data), 4)
-        for key, sample in samples.items():
-            prefix = "sample" if key == "translated_sample" else "sample_b"
+        for prefix, sample in samples.items():
             for language in LANGUAGES:
                 hits = sum(binary_sentiment(score(i["text"][language])) == i["sentiment"] for i in sample)
                 entry[f"{prefix}_{language}"] = round(hits / len(sample), 4)
@@ -386,8 +388,8 @@ def markdown(report: Dict[str, Any]) -> str:
         rows.append(
             (f"sentiment accuracy ({uci_name})", f"UCI {uci_name} (all)", ("uci_sentiment", uci_name, "accuracy"))
         )
-    for key, (file_name, shown) in TRANSLATED_SAMPLES.items():
-        size = len(translated_sample(file_name))
+    for key, (_, shown, _) in TRANSLATED_SAMPLES.items():
+        size = kefu[key]["en"]["n"]
         for language in LANGUAGES:
             rows.append((f"intent accuracy ({language})", f"{shown} ({size})", (key, language, "intent_accuracy")))
         rows.append(("largest gap to English", f"{shown} ({size})", (key, "largest_gap_to_english")))
@@ -397,7 +399,7 @@ def markdown(report: Dict[str, Any]) -> str:
         rows.append(
             (f"intent accuracy, {name} alone", f"Bitext (all, {n_bitext})", ("bitext", "classifiers_alone", name))
         )
-        for key, (_file_name, shown) in TRANSLATED_SAMPLES.items():
+        for key, (_, shown, _) in TRANSLATED_SAMPLES.items():
             for language in LANGUAGES:
                 rows.append(
                     (

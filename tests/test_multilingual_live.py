@@ -46,23 +46,12 @@ def test_intents_in_other_languages(live: Live, text: str, intent: str) -> None:
         ("la brosse à dents électrique existe en quelles versions ?", "The Electric Toothbrush comes in"),
         ("welche Varianten gibt es von der elektrischen Zahnbürste?", "The Electric Toothbrush comes in"),
         ("电动牙刷有哪些款式？", "Electric Toothbrush 共有"),
-    ],
-)
-def test_a_product_named_in_another_language_is_found_in_the_catalogue(live: Live, text: str, answer_part: str) -> None:
-    chat = live.conversation()
-    assert answer_part in chat.say(text)
-    assert chat.slot("product") == "Electric Toothbrush"
-
-
-@pytest.mark.parametrize(
-    "text, answer_part",
-    [
-        # Black toothbrushes are in stock (seed: black, high speed, AA batteries or rechargeable).
+        # A colour too. Black toothbrushes are in stock (seed: black, high speed, AA batteries or rechargeable).
         ("la brosse à dents électrique existe en noir ?", "Yes, we have the Electric Toothbrush with color black"),
         ("电动牙刷有黑色的吗？", "有的，我们有 color black 的 Electric Toothbrush"),
     ],
 )
-def test_a_colour_asked_in_another_language_is_found(live: Live, text: str, answer_part: str) -> None:
+def test_a_product_and_colour_named_in_another_language_are_found(live: Live, text: str, answer_part: str) -> None:
     chat = live.conversation()
     assert answer_part in chat.say(text)
     assert chat.slot("product") == "Electric Toothbrush"

@@ -11,3 +11,5 @@ Each component adds its result to the parsed message (``language``, ``sentiment`
 """
 
 SUPPORTED_LANGUAGES = ("en", "zh", "fr", "es", "de")
+# CJK Unified Ideographs and extension A, as a regex character range: what counts as Chinese.
+HAN_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"

@@ -13,10 +13,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from kefu.nlu import SUPPORTED_LANGUAGES
+from kefu.nlu import HAN_RANGE, SUPPORTED_LANGUAGES
 
 LANGUAGE = "language"
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN = re.compile(f"[{HAN_RANGE}]")
 _LETTER = re.compile(r"[^\W\d_]")
 # Emails, web addresses and order ids are written the same in every language, and their
 # letters look English to lingua: a Chinese customer answering with "li.na@example.com" must

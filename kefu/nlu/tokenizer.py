@@ -15,16 +15,16 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from kefu import rasa_speedups
+from kefu.nlu import HAN_RANGE
 
 # The Rasa server imports this module when it loads Kefu's model (every Kefu pipeline starts with
 # this tokenizer; the action server never imports it): the moment to apply the server fix of
 # kefu/rasa_speedups.py, the action-response schema checked once instead of on every reply.
 rasa_speedups.apply()
 
-# CJK Unified Ideographs (and extension A): the runs jieba segments.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
-_HAN_OR_NOT = re.compile(f"[{_HAN}]+|[^{_HAN}]+")
-_HAN_CHAR = re.compile(f"[{_HAN}]")
+# Chinese runs are what jieba segments.
+_HAN_OR_NOT = re.compile(f"[{HAN_RANGE}]+|[^{HAN_RANGE}]+")
+_HAN_CHAR = re.compile(f"[{HAN_RANGE}]")
 # Full-width punctuation is not a word anywhere; the whitespace rules only know ASCII spacing.
 _CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
 

@@ -17,9 +17,12 @@ from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
 import yaml
 
+from kefu.nlu import HAN_RANGE, SUPPORTED_LANGUAGES
+
 OPTION_WORDS_PATH = Path(__file__).with_name("option_words.yml")
-LANGUAGES = ("fr", "es", "de", "zh")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+# English is the catalogue's own language: the file lists the others.
+LANGUAGES = tuple(code for code in SUPPORTED_LANGUAGES if code != "en")
+_HAN = re.compile(f"[{HAN_RANGE}]")
 
 Span = Tuple[int, int, str]
 
