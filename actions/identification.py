@@ -1,8 +1,14 @@
-"""Identify the customer before any order data is shown: by email, or by full name and zip code.
+"""Identify the customer before any order data is shown: two facts the shop holds, or the shop's token.
 
 The form ``auth_form`` has one required slot, ``customer_id``, which only a successful store
-look-up fills. Partial answers (a name without a zip code) are kept across turns. After
-``authentication.max_attempts`` failed look-ups the form stops and Kefu offers a human agent.
+look-up fills. An anonymous customer gives one of the factor sets of ``authentication.factors``
+in kefu.yml (email and zip code, or full name and zip code): never an email alone. Partial
+answers (an email without the zip code) are kept across turns. After
+``authentication.max_attempts`` failed look-ups the form stops and Kefu offers a human agent;
+failures are also counted in the store per customer and per source, across conversations
+(kefu/security/lockout.py), so ``/restart`` or a new conversation does not reset them.
+A customer logged in on the shop's site arrives with a signed token that the channel edge has
+checked (``kefu_identity`` in the message metadata): identified without questions.
 Once identified, the conversation belongs to that customer: other identities are refused.
 """
 
@@ -17,9 +23,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, never_crash, offer_human_events, store
 from kefu.config import settings
+from kefu.security.lockout import IdentificationGuard
 from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
 from kefu.store.base import EMAIL_PATTERN
 from kefu.store.records import Customer
+
+# Metadata keys that only Kefu's channel edge writes (kefu/channels/edge.py).
+SOURCE_METADATA = "kefu_source"
+IDENTITY_METADATA = "kefu_identity"
 
 ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 # Words around a name that are not part of it ("my name is Ava Nguyen and my zip is 10083"),
@@ -44,7 +55,15 @@ DIGRESSION_INTENTS = set(
     out_of_scope product_info
     """.split()
 )
-IDENTIFICATION_SLOTS = ("customer_id", "customer_name", "zip_code", "auth_status", "auth_attempts")
+IDENTIFICATION_SLOTS = (
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "zip_code",
+    "auth_status",
+    "auth_attempts",
+    "auth_lockout",
+)
 
 
 def extract_zip(text: str) -> str | None:
@@ -62,6 +81,43 @@ def extract_name(text: str) -> str | None:
 def split_name(full_name: str) -> tuple[str, str]:
     parts = full_name.split()
     return parts[0], parts[-1]
+
+
+def message_metadata(tracker: Tracker) -> Dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def message_source(tracker: Tracker) -> str:
+    """Where the message came from (a hashed client address, from the channel edge), else the conversation."""
+    source = message_metadata(tracker).get(SOURCE_METADATA)
+    return source if isinstance(source, str) and source else f"conversation:{tracker.sender_id}"
+
+
+def vouched_customer_id(tracker: Tracker) -> str | None:
+    """The customer the shop's signed token named, as checked by the channel edge."""
+    identity = message_metadata(tracker).get(IDENTITY_METADATA)
+    customer_id = identity.get("customer_id") if isinstance(identity, dict) else None
+    return customer_id if isinstance(customer_id, str) and customer_id else None
+
+
+def matches(customer: Customer, given: Dict[str, str | None], factors: tuple[str, ...]) -> bool:
+    """Every factor of the set agrees with the account (emails and names without regard to case)."""
+    for factor in factors:
+        value = (given.get(factor) or "").strip().lower()
+        if factor == "email" and value != customer.email.lower():
+            return False
+        if factor == "zip_code" and value != customer.address.zip.lower():
+            return False
+        if factor == "full_name":
+            first, last = split_name(value) if value else ("", "")
+            if (first, last) != (customer.first_name.lower(), customer.last_name.lower()):
+                return False
+    return True
+
+
+def guard() -> IdentificationGuard:
+    return IdentificationGuard(store(), settings().identification.lockout)
 
 
 def verified_events(dispatcher: CollectingDispatcher, customer: Customer) -> EventList:
@@ -125,37 +181,66 @@ class ValidateAuthForm(FormValidationAction):
             # An order number or another order question instead of an identity: keep the
             # question (the order_id slot holds the number) and ask again, no attempt spent.
             return {"customer_id": None}
-        zip_code = new_zip or tracker.get_slot("zip_code")
-        name = new_name or tracker.get_slot("customer_name")
+        given = {
+            "email": email or tracker.get_slot("customer_email"),
+            "zip_code": new_zip or tracker.get_slot("zip_code"),
+            "full_name": new_name or tracker.get_slot("customer_name"),
+        }
+        factor_set = next((f for f in settings().identification.factor_sets if all(given[x] for x in f)), None)
+        if factor_set is None and any(given.values()):
+            # Part of a factor set: keep it and ask for the rest, no attempt spent.
+            return {
+                "customer_email": given["email"],
+                "customer_name": given["full_name"],
+                "zip_code": given["zip_code"],
+            }
 
-        customer: Customer | None = None
-        if email:
-            customer = store().find_customer_by_email(email)
-        elif name and zip_code:
-            first, last = split_name(name)
-            customer = store().find_customer_by_name_and_zip(first, last, zip_code)
-        elif name or zip_code:
-            # Half of the name-and-zip pair: keep it and ask for the other half, no attempt spent.
-            return {"customer_name": name, "zip_code": zip_code}
-
+        source = message_source(tracker)
+        if guard().source_locked(source):
+            return self._paused()
+        customer, named = self._look_up(given, factor_set) if factor_set else (None, [])
+        if customer is not None and guard().customer_locked(customer.id):
+            return self._paused()
         if customer is not None:
+            guard().record_success(customer.id)
             events = verified_events(dispatcher, customer)
-            return {e["name"]: e["value"] for e in events} | {"auth_attempts": 0, "zip_code": None}
+            return {e["name"]: e["value"] for e in events} | {
+                "auth_attempts": 0,
+                "zip_code": None,
+                "customer_email": None,
+            }
 
+        guard().record_failure(source, named)
         attempts = int(tracker.get_slot("auth_attempts") or 0) + 1
         limit = settings().max_auth_attempts
-        dispatcher.utter_message(
-            response="utter_identity_not_found" if (email or name) else "utter_identity_unreadable"
-        )
+        dispatcher.utter_message(response="utter_identity_not_found" if factor_set else "utter_identity_unreadable")
         update: Dict[str, Any] = {
             "auth_attempts": attempts,
             "customer_name": None,
+            "customer_email": None,
             "zip_code": None,
             "customer_id": None,
         }
         if attempts >= limit:
             update["auth_status"] = "failed"
         return update
+
+    @staticmethod
+    def _look_up(given: Dict[str, str | None], factors: tuple[str, ...]) -> tuple[Customer | None, List[str]]:
+        """The customer every factor agrees with, and the customers the answer pointed at (for lockouts)."""
+        if "email" in factors:
+            candidate = store().find_customer_by_email(str(given["email"]))
+        else:
+            first, last = split_name(str(given["full_name"]))
+            candidate = store().find_customer_by_name_and_zip(first, last, str(given["zip_code"]))
+        if candidate is None:
+            return None, []
+        return (candidate if matches(candidate, given, factors) else None), [candidate.id]
+
+    @staticmethod
+    def _paused() -> Dict[str, Any]:
+        # Right or wrong answers alike: an attacker learns nothing while identification is paused.
+        return {"auth_status": "failed", "auth_lockout": True, "customer_id": None, "zip_code": None}
 
 
 class ActionAskCustomerId(Action):
@@ -166,7 +251,9 @@ class ActionAskCustomerId(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         name, zip_code = tracker.get_slot("customer_name"), tracker.get_slot("zip_code")
-        if name and not zip_code:
+        if tracker.get_slot("customer_email") and not zip_code:
+            dispatcher.utter_message(response="utter_ask_zip_code_after_email")
+        elif name and not zip_code:
             dispatcher.utter_message(response="utter_ask_zip_code", customer_name=name.split()[0])
         elif zip_code and not name:
             dispatcher.utter_message(response="utter_ask_full_name")
@@ -185,5 +272,9 @@ class ActionIdentificationLocked(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        if tracker.get_slot("auth_lockout"):
+            minutes = settings().identification.lockout.cool_down_minutes
+            dispatcher.utter_message(response="utter_identification_paused", minutes=minutes)
+            return offer_human_events(dispatcher, "identification_paused")
         dispatcher.utter_message(response="utter_identification_failed", attempts=settings().max_auth_attempts)
         return offer_human_events(dispatcher, "identification_failed")

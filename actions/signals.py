@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from kefu.nlu import SUPPORTED_LANGUAGES
+from kefu.store import StoreUnavailable
 
 Extracted = Dict[str, Any]
 
@@ -71,6 +72,24 @@ class ReadMessageSignals(ValidationAction):
         if value == "change_shipping_address" and ACCOUNT_ADDRESS.search(text):
             return {"pending_request": "set_up_shipping_address"}
         return {"pending_request": value}
+
+    async def extract_customer_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
+        """A customer logged in on the shop's site: the channel edge checked its signed token."""
+        from actions.common import store
+        from actions.identification import guard, vouched_customer_id
+
+        customer_id = vouched_customer_id(tracker)
+        if not customer_id or tracker.get_slot("customer_id"):
+            return {}  # no token, or already identified: a conversation never changes customer
+        try:
+            customer = store().get_customer(customer_id)
+            if customer is not None:
+                guard().record_success(customer.id)
+        except StoreUnavailable:
+            return {}  # identified on a later message, or by the form
+        if customer is None:
+            return {}
+        return {"customer_id": customer.id, "customer_name": customer.first_name, "auth_status": "verified"}
 
     async def extract_request_type(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         label = _latest(tracker, "request_type").get("label")

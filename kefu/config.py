@@ -96,10 +96,63 @@ def _parse_escalation(raw: Dict[str, Any]) -> EscalationSettings:
     return EscalationSettings(offer_human_for=tuple(str(i) for i in intents))
 
 
+# What a customer can tell Kefu to prove who they are in an anonymous chat.
+IDENTITY_FACTORS = ("email", "full_name", "zip_code")
+
+
+@dataclass(frozen=True)
+class LockoutSettings:
+    """Failed identifications counted in the store, across conversations (``authentication.lockout``)."""
+
+    per_customer: int
+    per_source: int
+    cool_down_minutes: int
+
+
+@dataclass(frozen=True)
+class IdentificationSettings:
+    # Each set is enough on its own; a set always has two factors or more, never an email alone.
+    factor_sets: Tuple[Tuple[str, ...], ...]
+    lockout: LockoutSettings
+
+
+def _parse_identification(raw: Dict[str, Any]) -> IdentificationSettings:
+    sets = _require(raw, "factors", "authentication")
+    if not isinstance(sets, list) or not sets:
+        raise ConfigError("'authentication.factors' must be a list of factor sets, e.g. [[email, zip_code]]")
+    factor_sets = []
+    for factor_set in sets:
+        if not isinstance(factor_set, list) or len(set(factor_set)) < 2:
+            raise ConfigError("each set in 'authentication.factors' needs two factors or more: one alone is not proof")
+        unknown = set(factor_set) - set(IDENTITY_FACTORS)
+        if unknown:
+            raise ConfigError(f"'authentication.factors' knows {IDENTITY_FACTORS}, not {sorted(unknown)}")
+        if "zip_code" not in factor_set and "email" not in factor_set:
+            raise ConfigError("a set in 'authentication.factors' must name email or zip_code to find the customer")
+        factor_sets.append(tuple(str(f) for f in factor_set))
+    lockout = _require(raw, "lockout", "authentication")
+
+    def count(key: str) -> int:
+        value = int(_require(lockout, key, "authentication.lockout"))
+        if value < 1:
+            raise ConfigError(f"'authentication.lockout.{key}' must be at least 1")
+        return value
+
+    return IdentificationSettings(
+        factor_sets=tuple(factor_sets),
+        lockout=LockoutSettings(
+            per_customer=count("per_customer"),
+            per_source=count("per_source"),
+            cool_down_minutes=count("cool_down_minutes"),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     store: StoreSettings
     max_auth_attempts: int
+    identification: IdentificationSettings
     max_orders_listed: int
     contact_email: str
     rules: ShopRules
@@ -149,6 +202,7 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
     return Settings(
         store=StoreSettings(url=_resolve_sqlite_path(url), seed=seed),
         max_auth_attempts=max_attempts,
+        identification=_parse_identification(auth_raw),
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
         rules=_parse_rules(_require(raw, "rules", "")),

@@ -1,23 +1,42 @@
 #!/usr/bin/env bash
 # Start Kefu's action server, then the Rasa server (`serve.sh run`) or an interactive
 # `rasa shell` (`serve.sh shell`). Ctrl-C stops both. Expects `make install store train` done.
+#
+# Secure by default: both servers listen on localhost (KEFU_HOST or kefu.yml security.host to
+# change it), Rasa's HTTP API needs a token (KEFU_API_TOKEN, else generated once into
+# var/secrets/api_token), the action server answers only calls carrying the shared secret
+# (KEFU_ACTION_TOKEN, same), and no web origin may call the API unless kefu.yml
+# security.cors_origins (or KEFU_CORS_ORIGINS) names it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-run}
+py=.venv/bin/python
 rasa_port=${KEFU_PORT:-5005}
-actions_port=5055   # endpoints.yml points Rasa at this port
-mkdir -p var/log
+actions_port=${KEFU_ACTIONS_PORT:-5055}
+log_dir=${KEFU_LOG_DIR:-var/log}
+mkdir -p "$log_dir"
 
-.venv/bin/python -m rasa_sdk --actions actions --port "$actions_port" > var/log/actions.log 2>&1 &
+setting() { "$py" -c "from kefu.security.settings import security_settings as s; print($1)"; }
+host=$(setting 's().host')
+cors=$(setting '" ".join(s().cors_origins)')
+new_token=""
+if [ -z "${KEFU_API_TOKEN:-}" ] && [ ! -f var/secrets/api_token ]; then new_token=yes; fi
+KEFU_API_TOKEN=$("$py" -m kefu.security secret api_token)
+KEFU_ACTION_TOKEN=$("$py" -m kefu.security secret action_token)
+KEFU_SOURCE_KEY=$("$py" -m kefu.security secret source_key)
+export KEFU_API_TOKEN KEFU_ACTION_TOKEN KEFU_SOURCE_KEY
+export KEFU_ACTION_URL=${KEFU_ACTION_URL:-http://127.0.0.1:$actions_port/webhook}
+
+"$py" -m kefu.security.action_server --port "$actions_port" > "$log_dir/actions.log" 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
 
 for _ in $(seq 1 60); do
-  if curl -sf "http://localhost:$actions_port/health" >/dev/null 2>&1; then break; fi
+  if curl -sf "http://127.0.0.1:$actions_port/health" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$actions_pid" 2>/dev/null; then
-    echo "The action server did not start; see var/log/actions.log:" >&2
-    tail -20 var/log/actions.log >&2
+    echo "The action server did not start; see $log_dir/actions.log:" >&2
+    tail -20 "$log_dir/actions.log" >&2
     exit 1
   fi
   sleep 1
@@ -28,20 +47,36 @@ if [ "$mode" = shell ]; then
   exit $?
 fi
 
+cors_args=()
+if [ -n "$cors" ]; then
+  # shellcheck disable=SC2206 - origins are space-separated URLs
+  cors_args=(--cors $cors)
+fi
+where=$host
+case "$host" in 127.0.0.1|localhost|::1) ;; *) where="$host (beyond this machine: put TLS and a firewall in front)";; esac
+
+if [ -n "$new_token" ]; then
+  echo
+  echo "  Generated the HTTP API token (kept in var/secrets/api_token, readable only by you):"
+  echo "    $KEFU_API_TOKEN"
+fi
 cat <<MSG
 
-  Kefu is starting (loading the model takes about a minute on 2 cores).
+  Kefu is starting on $where, port $rasa_port (loading the model takes about a minute on 2 cores).
   When "Rasa server is up and running" appears, talk to it:
 
     REST:      curl -s -XPOST localhost:$rasa_port/webhooks/rest/webhook \\
                  -H 'Content-Type: application/json' -d '{"sender": "me", "message": "where is my order?"}'
-    Socket.IO: http://localhost:$rasa_port/socket.io (events user_uttered / bot_uttered), e.g. the Rasa web widget
-    Parse:     curl -s localhost:$rasa_port/model/parse -d '{"text": "do you have the keyboard with clicky switches?"}'
+    Socket.IO: http://localhost:$rasa_port/socket.io (events user_uttered / bot_uttered)
+    HTTP API:  needs the token: curl -s "localhost:$rasa_port/status?token=\$(cat var/secrets/api_token)"
+               (or KEFU_API_TOKEN; this session's token is in var/secrets/api_token unless you set one)
+    Parse:     curl -s "localhost:$rasa_port/model/parse?token=..." -d '{"text": "do you have the keyboard with clicky switches?"}'
     Shell:     make shell (in another terminal, after stopping this one)
 
-  Try the customer noah.brown7922@example.com (or "Noah Brown, 80279"). Action server log: var/log/actions.log
-  Ctrl-C stops Kefu.
+  Try the customer noah.brown7922@example.com with zip code 80279 (or "Noah Brown, 80279").
+  Action server log: $log_dir/actions.log. Ctrl-C stops Kefu.
 
 MSG
-.venv/bin/rasa run --enable-api --cors "*" --port "$rasa_port" -m models/kefu.tar.gz \
-  --credentials credentials.yml --endpoints endpoints.yml
+exec_args=(run --enable-api --auth-token "$KEFU_API_TOKEN" --interface "$host" --port "$rasa_port"
+  -m models/kefu.tar.gz --credentials credentials.yml --endpoints endpoints.yml "${cors_args[@]}")
+.venv/bin/rasa "${exec_args[@]}"

@@ -40,15 +40,23 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-class ActionServer:
-    """``python -m rasa_sdk`` on a free port, using the store at ``store_url``."""
+# The shared secret of the test action servers (what KEFU_ACTION_TOKEN is in a deployment).
+TEST_ACTION_TOKEN = "test-action-token-" + "x" * 16
 
-    def __init__(self, store_url: str, log_path: Path) -> None:
+
+def action_headers(token: str = TEST_ACTION_TOKEN) -> Dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class ActionServer:
+    """Kefu's action server (secret-checked rasa_sdk) on a free port, using the store at ``store_url``."""
+
+    def __init__(self, store_url: str, log_path: Path, env: Dict[str, str] | None = None) -> None:
         self.port = free_port()
-        env = dict(os.environ, KEFU_STORE_URL=store_url)
+        env = dict(os.environ, KEFU_STORE_URL=store_url, KEFU_ACTION_TOKEN=TEST_ACTION_TOKEN, **(env or {}))
         self._log = open(log_path, "w")  # noqa: SIM115 - open for the server's lifetime
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            [sys.executable, "-m", "kefu.security.action_server", "--port", str(self.port)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=self._log,
@@ -79,7 +87,8 @@ class Assistant:
         if not model_path.exists():
             raise FileNotFoundError(f"{model_path} is missing: run `make train` first")
         self.loop = asyncio.new_event_loop()
-        self.agent = Agent.load(str(model_path), action_endpoint=EndpointConfig(action_webhook))
+        endpoint = EndpointConfig(action_webhook, headers=action_headers())
+        self.agent = Agent.load(str(model_path), action_endpoint=endpoint)
 
     def say(self, sender: str, text: str) -> List[str]:
         """Send one message; return the texts Kefu answers with."""

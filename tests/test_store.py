@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import random
+import shutil
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import IntegrityError
 
 from kefu.config import settings
-from kefu.store import StoreUnavailable, normalize_email, normalize_order_id, open_store, prepare_store
-from kefu.store.models import Base
+from kefu.store import StoreUnavailable, normalize_email, normalize_order_id, open_store, prepare_store, schema
+from kefu.store.models import Base, IdentificationFailureRow
 from kefu.store.seed import SEED_DIR, derive_carrier, derive_dates, export_store, read_seed
-from kefu.store.sql_store import SqlStore
+from kefu.store.sql_store import SqlStore, now_utc
 
 REFERENCE = dt.date(2026, 11, 28)
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
+JAMES = "customer:james_li_5688"
+SOURCE = "source:3f2a9c"
 
 
 def test_export_reproduces_the_seed_exactly(store: SqlStore) -> None:
@@ -45,10 +54,23 @@ def test_prepare_is_idempotent(tmp_path: Path) -> None:
 
 def test_reset_restores_the_seed_and_empties_the_audit_log(store: SqlStore, store_url: str) -> None:
     store.request_handoff("c1", None, "customer_request")
+    store.record_failed_identification([JAMES], at=NOW)
     assert store.audit_log()
+    assert export_store(store) == read_seed()  # failed attempts are not shop data: not exported
     reset = prepare_store(store_url, reset=True)
     assert reset.audit_log() == []
+    assert reset.failed_identifications(JAMES, NOW - dt.timedelta(days=1)) == 0
     assert export_store(reset) == read_seed()
+
+
+def test_migration_0003_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    schema.upgrade(url)
+    command.downgrade(schema.alembic_config(url), "0002")
+    assert "identification_failures" not in inspect(create_engine(url)).get_table_names()
+    schema.upgrade(url)
+    indexes = {i["name"] for i in inspect(create_engine(url)).get_indexes("identification_failures")}
+    assert indexes == {"ix_identification_failures_key", "ix_identification_failures_at"}
 
 
 def test_find_customer_by_email_is_case_and_space_insensitive(store: SqlStore) -> None:
@@ -177,6 +199,163 @@ def test_unreachable_database_raises_store_unavailable(url: str) -> None:
         unreachable.find_customer_by_email("noah.brown7922@example.com")
     with pytest.raises(StoreUnavailable):
         unreachable.check_health()
+
+
+# Failed identification attempts: counted in the store, across conversations.
+
+
+def test_failed_identifications_are_counted_per_key(store: SqlStore) -> None:
+    store.record_failed_identification([JAMES, SOURCE])
+    store.record_failed_identification([JAMES])
+    since = now_utc() - dt.timedelta(minutes=5)
+    assert store.failed_identifications(JAMES, since) == 2
+    assert store.failed_identifications(SOURCE, since) == 1
+    assert store.failed_identifications("customer:noah_brown_6181", since) == 0
+    # ``at`` defaults to now: nothing was counted in the future.
+    assert store.failed_identifications(JAMES, now_utc() + dt.timedelta(minutes=1)) == 0
+
+
+def test_failed_identifications_count_only_the_window(store: SqlStore) -> None:
+    for hours in (30, 5, 1):
+        store.record_failed_identification([JAMES], at=NOW - dt.timedelta(hours=hours))
+    assert store.failed_identifications(JAMES, NOW - dt.timedelta(hours=2)) == 1
+    assert store.failed_identifications(JAMES, NOW - dt.timedelta(hours=5)) == 2  # at or after
+    assert store.failed_identifications(JAMES, NOW - dt.timedelta(hours=48)) == 3
+    assert store.failed_identifications(JAMES, NOW) == 0
+
+
+def test_failed_identification_times_compare_as_instants(store: SqlStore) -> None:
+    """SQLite keeps no offset: 20:00 in Shanghai must be stored and compared as 12:00 UTC."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    store.record_failed_identification([JAMES], at=dt.datetime(2026, 11, 28, 20, 0, tzinfo=shanghai))
+    second = dt.timedelta(seconds=1)
+    assert store.failed_identifications(JAMES, NOW) == 1
+    assert store.failed_identifications(JAMES, NOW + second) == 0
+    assert store.failed_identifications(JAMES, dt.datetime(2026, 11, 28, 19, 59, tzinfo=shanghai)) == 1
+    # A naive datetime is taken as UTC, on both backends.
+    assert store.failed_identifications(JAMES, NOW.replace(tzinfo=None)) == 1
+    assert store.failed_identifications(JAMES, (NOW + second).replace(tzinfo=None)) == 0
+
+
+def test_a_key_given_twice_in_one_attempt_counts_once(store: SqlStore) -> None:
+    store.record_failed_identification([JAMES, JAMES, "", SOURCE], at=NOW)
+    store.record_failed_identification([JAMES], at=NOW)
+    store.record_failed_identification([], at=NOW)
+    since = NOW - dt.timedelta(minutes=1)
+    assert store.failed_identifications(JAMES, since) == 2
+    assert store.failed_identifications(SOURCE, since) == 1
+    assert store.failed_identifications("", since) == 0
+
+
+def test_failed_identification_keys_are_checked(store: SqlStore) -> None:
+    with pytest.raises(TypeError):
+        store.record_failed_identification(JAMES)  # one string, not a list of keys
+    with pytest.raises(ValueError):
+        store.record_failed_identification(["source:" + "f" * 128])  # SQLite would not refuse it
+    since = NOW - dt.timedelta(days=1)
+    assert store.failed_identifications("c", since) == 0  # no character was counted as a key
+    assert store.failed_identifications("source:" + "f" * 128, since) == 0
+
+
+def test_clearing_a_key_leaves_the_others(store: SqlStore) -> None:
+    store.record_failed_identification([JAMES, SOURCE], at=NOW)
+    store.record_failed_identification([JAMES], at=NOW)
+    store.clear_failed_identifications(JAMES)
+    store.clear_failed_identifications("customer:nobody_1")  # nothing to clear is not an error
+    since = NOW - dt.timedelta(days=1)
+    assert store.failed_identifications(JAMES, since) == 0
+    assert store.failed_identifications(SOURCE, since) == 1
+    store.record_failed_identification([JAMES], at=NOW)
+    assert store.failed_identifications(JAMES, since) == 1  # counting starts again
+
+
+def test_pruning_deletes_only_older_failures(store: SqlStore) -> None:
+    for days in (10, 8, 1):
+        store.record_failed_identification([JAMES], at=NOW - dt.timedelta(days=days))
+    store.record_failed_identification([SOURCE], at=NOW - dt.timedelta(days=9))
+    store.record_failed_identification([SOURCE], at=NOW - dt.timedelta(days=7))  # exactly at the limit: kept
+    assert store.prune_identification_failures(NOW - dt.timedelta(days=7)) == 3
+    long_ago = NOW - dt.timedelta(days=365)
+    assert store.failed_identifications(JAMES, long_ago) == 1
+    assert store.failed_identifications(SOURCE, long_ago) == 1
+    assert store.prune_identification_failures(NOW - dt.timedelta(days=7)) == 0
+
+
+def test_failed_identifications_outlive_the_store_that_counted_them(store_url: str) -> None:
+    """A new conversation, even in another process, sees the attempts counted before."""
+    first = open_store(store_url)
+    first.record_failed_identification([JAMES, SOURCE], at=NOW)
+    first.engine.dispose()
+    second = open_store(store_url)
+    try:
+        since = NOW - dt.timedelta(hours=1)
+        assert second.failed_identifications(JAMES, since) == 1
+        second.record_failed_identification([JAMES], at=NOW)
+        assert second.failed_identifications(JAMES, since) == 2
+        second.clear_failed_identifications(JAMES)
+        assert second.failed_identifications(SOURCE, since) == 1
+    finally:
+        second.engine.dispose()
+
+
+# A corrupt store is an unavailable one.
+
+
+def _corrupt_file(kind: str, path: Path, template_db: Path) -> None:
+    if kind == "random bytes":
+        path.write_bytes(random.Random(7).randbytes(64 * 1024))
+    elif kind == "text":
+        path.write_text("this is not a database\n" * 1000)
+    else:  # a real database whose pages after the header were overwritten
+        shutil.copy(template_db, path)
+        with path.open("r+b") as damaged:
+            damaged.seek(100)
+            damaged.write(random.Random(7).randbytes(64 * 1024))
+
+
+@pytest.mark.parametrize("kind", ["random bytes", "text", "damaged pages"])
+def test_corrupt_sqlite_file_raises_store_unavailable(
+    kind: str, tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "kefu.db"
+    _corrupt_file(kind, path, template_db)
+    corrupt = open_store(f"sqlite:///{path}")
+    caplog.set_level(logging.ERROR, logger="kefu.store.sql_store")
+    with pytest.raises(StoreUnavailable):
+        corrupt.find_customer_by_email("noah.brown7922@example.com")
+    with pytest.raises(StoreUnavailable):
+        corrupt.check_health()
+    with pytest.raises(StoreUnavailable):
+        corrupt.record_failed_identification([JAMES])
+    lines = [r.getMessage() for r in caplog.records if r.name == "kefu.store.sql_store"]
+    assert len(lines) == 3
+    # The error class and the file, on one line each; never the statement's values.
+    assert all("DatabaseError" in line and str(path) in line and "\n" not in line for line in lines)
+    assert not any("noah.brown7922" in line or JAMES in line for line in lines)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_health_check_fails_on_a_database_without_the_schema(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        from tests.postgres import create_database
+
+        admin_url, _template = request.getfixturevalue("postgres_template")
+        url = create_database(admin_url, f"kefu_empty_{uuid.uuid4().hex[:12]}")
+    empty = open_store(url)
+    try:
+        with pytest.raises(StoreUnavailable):
+            empty.check_health()
+    finally:
+        empty.engine.dispose()
+
+
+def test_a_refused_statement_is_not_reported_as_unavailable(store: SqlStore) -> None:
+    with pytest.raises(IntegrityError), store.session() as session:
+        session.add(IdentificationFailureRow(key=None, at=NOW))
 
 
 @pytest.mark.parametrize(

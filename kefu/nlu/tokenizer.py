@@ -14,13 +14,15 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from kefu import rasa_speedups
+from kefu import rasa_resilience, rasa_speedups
 from kefu.nlu import HAN_RANGE
 
 # The Rasa server imports this module when it loads Kefu's model (every Kefu pipeline starts with
 # this tokenizer; the action server never imports it): the moment to apply the server fix of
-# kefu/rasa_speedups.py, the action-response schema checked once instead of on every reply.
+# kefu/rasa_speedups.py, the action-response schema checked once instead of on every reply, and
+# kefu/rasa_resilience.py, NLU off the event loop and a reply on every failure.
 rasa_speedups.apply()
+rasa_resilience.apply()
 
 # Chinese runs are what jieba segments.
 _HAN_OR_NOT = re.compile(f"[{HAN_RANGE}]+|[^{HAN_RANGE}]+")

@@ -9,8 +9,9 @@ conversation can never learn that someone else's order exists.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import re
-from typing import List
+from typing import List, Sequence
 
 from kefu.store.records import (
     AuditEntry,
@@ -30,7 +31,7 @@ class StoreError(Exception):
 
 
 class StoreUnavailable(StoreError):
-    """The database cannot be reached; the conversation should apologise, not crash."""
+    """The database cannot be reached or read (down, corrupt); the conversation should apologise, not crash."""
 
 
 class ChangeRefused(StoreError):
@@ -102,6 +103,23 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def audit_log(self, conversation_id: str | None = None) -> List[AuditEntry]: ...
+
+    # Identification attempts: counted per key across conversations, so limits survive a new chat.
+    @abc.abstractmethod
+    def record_failed_identification(self, keys: Sequence[str], at: dt.datetime | None = None) -> None:
+        """Count one failed attempt against each key, in one transaction.
+
+        Keys are opaque strings chosen by the caller (``"customer:<id>"``, ``"source:<hash>"``);
+        empty keys are ignored and a key given twice is counted once. ``at`` defaults to now (UTC).
+        """
+
+    @abc.abstractmethod
+    def failed_identifications(self, key: str, since: dt.datetime) -> int:
+        """How many failed attempts were counted against ``key`` at or after ``since``."""
+
+    @abc.abstractmethod
+    def clear_failed_identifications(self, key: str) -> None:
+        """Forget the key's failed attempts (after the customer has been identified)."""
 
     @abc.abstractmethod
     def check_health(self) -> None:

@@ -231,3 +231,17 @@ class WriteRequestRow(Base):
     at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
     action: str = Column(String(64), nullable=False)
     entity_id: str = Column(String(64), nullable=False)
+
+
+class IdentificationFailureRow(Base):
+    """One failed identification attempt counted against a key: a customer or a hashed source.
+
+    Kept in the store, not in a conversation, so that limits hold across conversations; keys are
+    opaque to the store (the caller hashes client addresses before they get here).
+    """
+
+    __tablename__ = "identification_failures"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    key: str = Column(String(128), nullable=False, index=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)

@@ -198,6 +198,7 @@ _TABLES_CHILD_FIRST = (
     m.CustomerRow,
     m.AuditRow,
     m.HandoffRow,
+    m.IdentificationFailureRow,
 )
 
 
@@ -213,7 +214,10 @@ def seed_store(
     seed_dir: Path = SEED_DIR,
     reset: bool = False,
 ) -> None:
-    """Fill an empty store from the seed files; with ``reset``, empty it first (audit log included)."""
+    """Fill an empty store from the seed files; with ``reset``, empty it first.
+
+    A reset also empties the audit log, the handoff requests and the counted failed identifications.
+    """
     data = read_seed(seed_dir)
     with store.session() as session:
         if reset:

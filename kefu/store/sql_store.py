@@ -7,9 +7,9 @@ import logging
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
-from sqlalchemy import create_engine, event, func, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,6 +63,41 @@ def order_details() -> Tuple[Any, ...]:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as an aware UTC datetime; a naive one is taken as UTC (what SQLite gives back).
+
+    SQLite stores datetimes as text without their offset, so every value written or compared
+    must be in the same zone for the comparison to mean the same as on PostgreSQL.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def is_unavailable(error: DBAPIError) -> bool:
+    """Whether a database error means the store cannot be used at all, not a refused or wrong statement."""
+    # sqlite3 raises the base DatabaseError for a corrupt file or one that is not a database;
+    # its subclasses (IntegrityError, DataError, ProgrammingError...) are the caller's business.
+    return type(error) is DatabaseError or isinstance(error, OperationalError) or bool(error.connection_invalidated)
+
+
+def describe_location(url: URL) -> str:
+    """The database file or server of ``url``, for logs and messages: never its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return f"{url.host or 'localhost'}:{url.port or 'default port'}/{url.database or ''}"
+
+
+def unavailable_error(error: DBAPIError, url: URL) -> StoreUnavailable:
+    """A :class:`StoreUnavailable` for ``error``, logged on one line without the statement or its values."""
+    # str(error) would carry the SQL and its parameters (emails, names): only the driver's first line goes out.
+    lines = str(error.orig or "").strip().splitlines()
+    reason = lines[0][:200] if lines else "no detail"
+    summary = f"{type(error).__name__} on {describe_location(url)}: {reason}"
+    logger.error("Store unavailable: %s", summary)
+    return StoreUnavailable(summary)
 
 
 # Row -> record conversions. Kept here so that no ORM object leaves this module.
@@ -127,6 +162,20 @@ def _tuple_or_none(values: Any) -> Any:
     return tuple(values) if values is not None else None
 
 
+def _failure_keys(keys: Sequence[str]) -> List[str]:
+    """The distinct non-empty keys, in order; a key too long for its column is the caller's bug."""
+    if isinstance(keys, str):
+        # A bare string would otherwise count one failure against each of its characters.
+        raise TypeError("keys must be a sequence of keys, not one string")
+    wanted = list(dict.fromkeys(key for key in keys if key))
+    limit = m.IdentificationFailureRow.key.type.length
+    too_long = [key for key in wanted if len(key) > limit]
+    if too_long:
+        # Checked here so that SQLite (which does not enforce lengths) fails like PostgreSQL.
+        raise ValueError(f"identification keys are at most {limit} characters: hash long ones")
+    return wanted
+
+
 def _audit(row: m.AuditRow) -> AuditEntry:
     return AuditEntry(
         row.at,
@@ -158,10 +207,9 @@ class SqlStore(Store):
         try:
             with self._sessions() as session, session.begin():
                 yield session
-        except (OperationalError, DBAPIError) as error:
-            if isinstance(error, OperationalError) or error.connection_invalidated:
-                logger.error("Store unavailable: %s", error)
-                raise StoreUnavailable(str(error.orig or error)) from error
+        except DBAPIError as error:
+            if is_unavailable(error):
+                raise unavailable_error(error, self.engine.url) from error
             raise
 
     # Customers
@@ -478,9 +526,44 @@ class SqlStore(Store):
             with self.session() as session:
                 return result(session, True)
 
-    def check_health(self) -> None:
+    # Identification attempts
+
+    def record_failed_identification(self, keys: Sequence[str], at: dt.datetime | None = None) -> None:
+        wanted = _failure_keys(keys)
+        if not wanted:
+            return
+        moment = as_utc(at or now_utc())
         with self.session() as session:
-            session.execute(select(1))
+            session.add_all([m.IdentificationFailureRow(key=key, at=moment) for key in wanted])
+
+    def failed_identifications(self, key: str, since: dt.datetime) -> int:
+        row = m.IdentificationFailureRow
+        with self.session() as session:
+            count = session.scalar(select(func.count()).select_from(row).where(row.key == key, row.at >= as_utc(since)))
+            return int(count or 0)
+
+    def clear_failed_identifications(self, key: str) -> None:
+        row = m.IdentificationFailureRow
+        with self.session() as session:
+            session.execute(delete(row).where(row.key == key).execution_options(synchronize_session=False))
+
+    def prune_identification_failures(self, before: dt.datetime) -> int:
+        """Delete the failed attempts older than ``before`` (past every limit's window); return how many."""
+        row = m.IdentificationFailureRow
+        with self.session() as session:
+            result = session.execute(
+                delete(row).where(row.at < as_utc(before)).execution_options(synchronize_session=False)
+            )
+            return int(result.rowcount or 0)
+
+    def check_health(self) -> None:
+        # SELECT 1 succeeds on a file that is not a database: reading a real table proves the store usable.
+        try:
+            with self.session() as session:
+                session.execute(select(m.CustomerRow.id).limit(1))
+        except ProgrammingError as error:
+            # This statement is always valid: refused, it means the schema is missing (not migrated).
+            raise unavailable_error(error, self.engine.url) from error
 
     @staticmethod
     def _audit(

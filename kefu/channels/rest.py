@@ -1,0 +1,93 @@
+"""Kefu's REST channel: Rasa's ``/webhooks/rest/webhook`` behind the channel edge.
+
+Same URL and reply shape as Rasa's ``rest`` channel. A request that is not a customer message
+(no JSON object, no ``sender``, a ``message`` that is not a string) gets a 400 that says what is
+wrong, never the shared conversation "default"; everything else goes through
+``kefu.channels.edge`` and always gets a reply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from kefu.channels.edge import (
+    TOO_LONG_PAYLOAD,
+    BadMessage,
+    ChannelEdge,
+    check_message,
+    check_sender,
+    client_address,
+    too_long_reply,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class KefuRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def __init__(self, edge: ChannelEdge | None = None) -> None:
+        self.edge = edge or ChannelEdge.from_configuration()
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> KefuRestInput:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"kefu_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                message = self.user_message(request)
+            except BadMessage as error:
+                return response.json({"error": str(error)}, status=400)
+            if message.text == TOO_LONG_PAYLOAD:
+                agent = getattr(request.app.ctx, "agent", None)
+                return response.json([await too_long_reply(agent, message.sender_id, self.name())])
+            try:
+                await on_new_message(message)
+            except CancelledError:
+                logger.error("REST message of conversation %s timed out", message.sender_id)
+            except Exception as error:  # noqa: BLE001 - the customer still gets the replies so far
+                logger.error("REST message of conversation %s failed: %s", message.sender_id, type(error).__name__)
+            collector = message.output_channel
+            assert isinstance(collector, CollectingOutputChannel)
+            return response.json(collector.messages)
+
+        return webhook
+
+    def user_message(self, request: Request) -> UserMessage:
+        body = _json_object(request)
+        sender = check_sender(body.get("sender"), self.edge.settings)
+        edge_text = self.edge.text(check_message(body.get("message")))
+        peer = client_address(request.ip, request.headers.get("x-forwarded-for"), self.edge.settings)
+        metadata = self.edge.metadata(body.get("metadata"), "ip", peer)
+        return UserMessage(
+            edge_text.text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata
+        )
+
+
+def _json_object(request: Request) -> Dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadMessage('the body must be a JSON object like {"sender": "...", "message": "..."}') from error
+    if not isinstance(body, dict):
+        raise BadMessage(f"the body must be a JSON object, not {type(body).__name__}")
+    return body

@@ -1,0 +1,267 @@
+"""Attack a running Kefu the way an outsider would: used by tests/security and benchmarks/security.py.
+
+``ServedKefu`` starts Kefu exactly as ``make run`` does (``scripts/serve.sh run``) on free ports,
+a store and log folder of its own, and given secrets. ``Customer`` talks to its REST channel.
+``replay_corpus`` plays a hostile corpus through conversations and reports, per message,
+whether it was answered, how fast, and whether a reply showed anything of another customer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping
+
+import yaml
+
+from kefu.config import PROJECT_ROOT
+
+SERVE = PROJECT_ROOT / "scripts" / "serve.sh"
+ORDER_ID = re.compile(r"#W\d{7}")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){13,16}\b")
+PLACEHOLDERS = ("other_email", "other_order", "other_name", "other_zip", "my_email", "my_zip")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    seconds: float
+
+
+def http(
+    method: str, url: str, body: Any = None, raw: bytes | None = None, headers: Dict[str, str] | None = None
+) -> HttpReply:
+    """One request; the status, the JSON (or text) body and the headers, never an exception for 4xx/5xx."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            status, payload, answer_headers = answer.status, answer.read(), dict(answer.headers)
+    except urllib.error.HTTPError as error:
+        status, payload, answer_headers = error.code, error.read(), dict(error.headers)
+    seconds = time.monotonic() - started
+    try:
+        parsed: Any = json.loads(payload or b"null")
+    except ValueError:
+        parsed = payload.decode("utf-8", "replace")
+    return HttpReply(status, parsed, {k.lower(): v for k, v in answer_headers.items()}, seconds)
+
+
+class ServedKefu:
+    """``scripts/serve.sh run`` on free ports with its own store, logs and secrets."""
+
+    def __init__(self, store_url: str, work_dir: Path, env: Dict[str, str] | None = None) -> None:
+        self.port, self.actions_port = free_port(), free_port()
+        self.work_dir = work_dir
+        self.api_token = "api-" + uuid.uuid4().hex
+        self.action_token = "act-" + uuid.uuid4().hex
+        self.env = dict(
+            os.environ,
+            KEFU_PORT=str(self.port),
+            KEFU_ACTIONS_PORT=str(self.actions_port),
+            KEFU_STORE_URL=store_url,
+            KEFU_LOG_DIR=str(work_dir / "log"),
+            KEFU_API_TOKEN=self.api_token,
+            KEFU_ACTION_TOKEN=self.action_token,
+            KEFU_SOURCE_KEY="src-" + uuid.uuid4().hex,
+            **(env or {}),
+        )
+        self.replacement: subprocess.Popen | None = None
+        self.log_path = work_dir / "rasa.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - open for the server's lifetime
+        self.process = subprocess.Popen(
+            ["bash", str(SERVE), "run"],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_until_ready()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/rest/webhook"
+
+    @property
+    def action_webhook(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}/webhook"
+
+    def wait_until_ready(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Kefu exited with {self.process.returncode}: see {self.log_path}")
+            try:
+                if http("GET", f"{self.url}/status?token={self.api_token}").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"Kefu did not start within {timeout:.0f} s: see {self.log_path}")
+
+    def action_server_pid(self) -> int | None:
+        found = subprocess.run(
+            ["pgrep", "-f", f"kefu.security.action_server --port {self.actions_port}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        pids = [int(p) for p in found.stdout.split()]
+        return pids[0] if pids else None
+
+    def stop_action_server(self) -> None:
+        pid = self.action_server_pid()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if self.action_server_pid() is None:
+                    return
+                time.sleep(0.2)
+
+    def start_action_server(self) -> subprocess.Popen:
+        """A replacement action server on the same port (as a supervisor would restart it)."""
+        log = open(self.work_dir / "actions-restarted.log", "w")  # noqa: SIM115 - the server's lifetime
+        process = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "kefu.security.action_server"]
+            + ["--port", str(self.actions_port)],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.replacement = process  # stopped with Kefu
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if http("GET", f"http://127.0.0.1:{self.actions_port}/health").status == 200:
+                    return process
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError("the restarted action server did not answer")
+
+    def stop(self) -> None:
+        if self.replacement is not None:
+            self.replacement.terminate()
+            self.replacement.wait(20)
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self._log.close()
+
+    def logs(self) -> str:
+        texts = [self.log_path.read_text(errors="replace")]
+        texts += [p.read_text(errors="replace") for p in (self.work_dir / "log").glob("*.log")]
+        texts += [p.read_text(errors="replace") for p in self.work_dir.glob("actions-*.log")]
+        return "\n".join(texts)
+
+
+class Customer:
+    """One conversation over the REST channel."""
+
+    def __init__(self, kefu: ServedKefu, sender: str | None = None, metadata: Dict[str, Any] | None = None) -> None:
+        self.kefu = kefu
+        self.sender = sender or f"sec-{uuid.uuid4().hex[:12]}"
+        self.metadata = metadata
+
+    def send(self, message: Any) -> HttpReply:
+        body: Dict[str, Any] = {"sender": self.sender, "message": message}
+        if self.metadata is not None:
+            body["metadata"] = self.metadata
+        return http("POST", self.kefu.webhook, body)
+
+    def say(self, message: str) -> str:
+        reply = self.send(message)
+        if reply.status != 200:
+            raise AssertionError(f"HTTP {reply.status}: {reply.body}")
+        return "\n".join(m.get("text", "") for m in reply.body if isinstance(m, dict))
+
+
+@dataclass
+class CorpusOutcome:
+    category: str
+    message: str
+    status: int
+    reply: str
+    seconds: float
+    leaked: List[str] = field(default_factory=list)
+
+
+def load_corpus(path: Path, values: Mapping[str, str]) -> List[tuple[str, str]]:
+    """(category, message) pairs with the placeholders filled."""
+    corpus = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for category in corpus["categories"]:
+        for message in category["messages"]:
+            for name in PLACEHOLDERS:
+                message = message.replace("{" + name + "}", values[name])
+            pairs.append((category["name"], message))
+    return pairs
+
+
+def leaks(
+    reply: str, allowed_orders: Iterable[str], allowed_emails: Iterable[str], foreign: Mapping[str, str]
+) -> List[str]:
+    """What of another customer a reply shows: order ids and emails not the customer's own, other
+    customers' full names, card numbers."""
+    found = [o for o in ORDER_ID.findall(reply) if o not in set(allowed_orders)]
+    found += [e for e in EMAIL.findall(reply) if e.lower() not in {a.lower() for a in allowed_emails}]
+    found += [name for name in foreign if name and name.lower() in reply.lower()]
+    found += CARD_NUMBER.findall(reply)
+    return found
+
+
+def replay_corpus(
+    customer: Customer,
+    messages: Iterable[tuple[str, str]],
+    allowed_orders: Iterable[str],
+    allowed_emails: Iterable[str],
+    foreign_names: Mapping[str, str],
+) -> List[CorpusOutcome]:
+    outcomes = []
+    for category, message in messages:
+        answer = customer.send(message)
+        text = (
+            "\n".join(m.get("text", "") for m in answer.body if isinstance(m, dict))
+            if isinstance(answer.body, list)
+            else str(answer.body)
+        )
+        outcomes.append(
+            CorpusOutcome(
+                category,
+                message,
+                answer.status,
+                text,
+                answer.seconds,
+                leaks(text, allowed_orders, allowed_emails, foreign_names) if answer.status == 200 else [],
+            )
+        )
+    return outcomes

@@ -1,0 +1,46 @@
+"""One Kefu started as `make run` starts it (scripts/serve.sh), attacked by every test here."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import yaml
+
+from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
+from kefu.security.audit import ServedKefu
+from kefu.store import SqlStore, open_store
+
+# The shop's key for signed customer tokens in these tests (KEFU_CUSTOMER_TOKEN_SECRET).
+TOKEN_SECRET = "shop-token-secret-for-tests-0123456789"
+
+
+@pytest.fixture(scope="session")
+def served(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
+    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
+        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
+    work = tmp_path_factory.mktemp("served")
+    db = work / "kefu.db"
+    shutil.copy(template_db, db)
+    # The shipped settings, but a source limit no test reaches by accident: every test talks
+    # from 127.0.0.1. The per-source lockout has its own test on the action (test_lockout.py).
+    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    settings["authentication"]["lockout"]["per_source"] = 1000
+    config = work / "kefu.yml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    kefu = ServedKefu(
+        f"sqlite:///{db}",
+        work,
+        env={"KEFU_CONFIG": str(config), "KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET},
+    )
+    yield kefu
+    kefu.stop()
+
+
+@pytest.fixture(scope="session")
+def served_store(served: ServedKefu) -> Iterator[SqlStore]:
+    store = open_store(served.env["KEFU_STORE_URL"])
+    yield store
+    store.engine.dispose()
