@@ -3,9 +3,12 @@
 The task's instruction (not its gold calls) says who the customer is and what they want:
 "Your name is Omar Anderson and your zip code is 19031 ... Return #W6067464 via
 credit_card_4190576: Electric Kettle; Wall Clock;". The customer opens with the request and
-then answers whatever Kefu asks, the way a person would: their email or name and zip code,
-the order number, the items by name, the reason, where the refund should go (by card brand and
-last digits, as people know their cards), and "yes" to a proposal. Kefu's answers are read
+then answers whatever Kefu asks, the way a person would: two facts of their account together
+(email and zip code, or name and zip code, as kefu.yml ``authentication.factors`` asks; a
+customer whose instruction names only the email still knows the zip code of their address,
+read from the task's user), the zip code alone when asked for it, the order number, the items
+by name, the reason, where the refund should go (by card brand and last digits, as people
+know their cards), and "yes" to a proposal. Kefu's answers are read
 only to know what it asked; the test then compares the database with the expected state.
 """
 
@@ -28,8 +31,10 @@ CANCEL = re.compile(r"Cancel order (?P<order>#W\d{7}) because (?P<reason>no long
 @dataclass
 class Script:
     kind: str  # "cancel" | "return" | "exchange" | "modify_items"
-    identity: str  # what the customer says to identify
+    identity: str  # what the customer says to identify: email and zip code, or name and zip code
     order_id: str
+    zip_code: str = ""  # the zip code of their address, when Kefu asks for it alone
+    full_name: str = ""
     reason: str = ""
     items: List[str] = field(default_factory=list)
     payment_words: str = ""
@@ -71,11 +76,16 @@ def script_for(task: Dict[str, Any], users: Dict[str, Any]) -> Script | None:
     who = IDENTITY.search(instruction)
     if who is None:
         return None
-    identity = who["email"] or f"{who['first']} {who['last']}, zip code {who['zip']}"
+    full_name = f"{who['first']} {who['last']}"
+    zip_code = who["zip"] or users.get(task["user_id"], {}).get("address", {}).get("zip")
+    if not zip_code:
+        return None  # an email alone does not identify anyone
+    identity = f"{who['email']}, zip code {zip_code}" if who["email"] else f"{full_name}, zip code {zip_code}"
+    who_is = {"identity": identity, "zip_code": zip_code, "full_name": full_name}
     cancel = CANCEL.search(instruction)
     if cancel:
         reason = "I don't need it anymore" if cancel["reason"] == "no longer needed" else "I ordered it by mistake"
-        return Script("cancel", identity, cancel["order"], reason=reason)
+        return Script("cancel", order_id=cancel["order"], reason=reason, **who_is)
     swap = SWAP.search(instruction)
     if swap:
         method = users[task["user_id"]]["payment_methods"].get(swap["method"])
@@ -83,14 +93,14 @@ def script_for(task: Dict[str, Any], users: Dict[str, Any]) -> Script | None:
         if method is None or not words:
             return None
         kind = "exchange" if swap["verb"] == "exchange" else "modify_items"
-        return Script(kind, identity, swap["order"], payment_words=payment_words(method), swaps=words)
+        return Script(kind, order_id=swap["order"], payment_words=payment_words(method), swaps=words, **who_is)
     returned = RETURN.search(instruction)
     if returned:
         method = users[task["user_id"]]["payment_methods"].get(returned["method"])
         if method is None:
             return None
         items = [name.strip() for name in returned["items"].split(";") if name.strip()]
-        return Script("return", identity, returned["order"], items=items, payment_words=payment_words(method))
+        return Script("return", order_id=returned["order"], items=items, payment_words=payment_words(method), **who_is)
     return None
 
 
@@ -99,8 +109,12 @@ def answer(script: Script, kefu_said: str) -> str:
     said = kefu_said.lower()
     if "shall i go ahead" in said:
         return "yes, go ahead"
-    if "email address" in said or "full name and zip" in said or "zip code" in said:
+    if "email address" in said or "full name and zip" in said:
         return script.identity
+    if "zip code" in said:  # the second factor, after an email or a name alone
+        return script.zip_code
+    if "your full name" in said:
+        return script.full_name
     if "why would you like to cancel" in said or "two reasons" in said:
         return script.reason
     if "which items" in said or "which items you mean" in said:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -68,7 +69,7 @@ def slots_of(events: List[Dict[str, Any]]) -> Dict[str, Any]:
 # Identification
 
 
-def form_tracker(text: str, intent: str = "inform", **slots: Any) -> Tracker:
+def form_tracker(text: str, intent: str = "inform", metadata: Dict[str, Any] | None = None, **slots: Any) -> Tracker:
     # As Rasa's FormAction sends it: the requested slot set after the form's action event.
     events = [
         {"event": "action", "name": "auth_form"},
@@ -76,20 +77,148 @@ def form_tracker(text: str, intent: str = "inform", **slots: Any) -> Tracker:
     ]
     t = tracker(text, intent, active_loop="auth_form", requested_slot="customer_id", **slots)
     t.events = t.events + events
+    if metadata is not None:
+        t.latest_message["metadata"] = metadata
     return t
 
 
-def test_identification_by_email() -> None:
-    events, messages = run(ValidateAuthForm(), form_tracker("it's Noah.Brown7922@example.com"))
+NOAH = "noah_brown_6181"
+
+
+def email_and_zip(store: SqlStore, customer_id: str) -> tuple[str, str]:
+    customer = store.get_customer(customer_id)
+    assert customer is not None
+    return customer.email, customer.address.zip
+
+
+def other_zip(zip_code: str) -> str:
+    return f"{(int(zip_code) + 1) % 100000:05d}"
+
+
+def failures_since_cool_down(store: SqlStore, key: str) -> int:
+    minutes = settings().identification.lockout.cool_down_minutes
+    return store.failed_identifications(key, dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes))
+
+
+class StoreSpy:
+    """A store that records which of its methods the action called."""
+
+    def __init__(self, inner: SqlStore) -> None:
+        self.inner = inner
+        self.calls: List[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.inner, name)
+
+
+def test_identification_by_email_and_zip(action_store: SqlStore) -> None:
+    email, zip_code = email_and_zip(action_store, NOAH)
+    events, messages = run(ValidateAuthForm(), form_tracker(f"it's {email.title()}, zip code {zip_code}"))
     slots = slots_of(events)
-    assert slots["customer_id"] == "noah_brown_6181"
+    assert slots["customer_id"] == NOAH
     assert slots["auth_status"] == "verified"
+    assert slots["customer_email"] is None and slots["zip_code"] is None  # nothing half-given is kept
     assert slots["requested_slot"] is None  # the form is done
     assert responses(messages) == ["utter_identity_verified"]
 
 
+def test_an_email_alone_is_kept_and_asks_nothing_of_the_store(action_store: SqlStore) -> None:
+    email, _ = email_and_zip(action_store, NOAH)
+    spy = StoreSpy(action_store)
+    common.use_store(spy)  # type: ignore[arg-type]
+    events, messages = run(ValidateAuthForm(), form_tracker(f"my email is {email}"))
+    slots = slots_of(events)
+    assert slots["customer_email"] == email
+    assert slots.get("customer_id") is None
+    assert "requested_slot" not in slots  # the form is not done: it asks for the rest
+    assert "auth_attempts" not in slots and "auth_status" not in slots  # half an answer is no attempt
+    assert messages == []
+    assert spy.calls == []  # no look-up, no lockout check, no failure recorded
+
+    # Kefu's next question is the zip code of that account.
+    _, messages = run(ActionAskCustomerId(), tracker("", customer_email=email))
+    assert responses(messages) == ["utter_ask_zip_code_after_email"]
+
+
+def test_email_then_zip_over_two_messages(action_store: SqlStore) -> None:
+    email, zip_code = email_and_zip(action_store, NOAH)
+    events, _ = run(ValidateAuthForm(), form_tracker(email))
+    kept = slots_of(events)["customer_email"]
+    events, messages = run(ValidateAuthForm(), form_tracker(zip_code, customer_email=kept))
+    slots = slots_of(events)
+    assert slots["customer_id"] == NOAH and slots["auth_status"] == "verified"
+    assert responses(messages) == ["utter_identity_verified"]
+
+
+def test_email_and_wrong_zip_is_a_failed_attempt_counted_in_the_store(action_store: SqlStore) -> None:
+    email, zip_code = email_and_zip(action_store, NOAH)
+    events, messages = run(ValidateAuthForm(), form_tracker(f"{email} {other_zip(zip_code)}"))
+    slots = slots_of(events)
+    assert slots["auth_attempts"] == 1
+    assert slots["customer_id"] is None
+    assert slots["customer_email"] is None and slots["zip_code"] is None  # the wrong answer is not kept
+    assert "auth_status" not in slots
+    assert responses(messages) == ["utter_identity_not_found"]
+    assert failures_since_cool_down(action_store, f"customer:{NOAH}") == 1
+    # Without metadata the source is the conversation.
+    assert failures_since_cool_down(action_store, "source:conversation:conv-test") == 1
+
+
+def test_the_right_factors_clear_the_customers_failures(action_store: SqlStore) -> None:
+    email, zip_code = email_and_zip(action_store, NOAH)
+    run(ValidateAuthForm(), form_tracker(f"{email} {other_zip(zip_code)}"))
+    action_store.record_failed_identification([f"customer:{NOAH}"])
+    assert failures_since_cool_down(action_store, f"customer:{NOAH}") == 2
+
+    events, _ = run(ValidateAuthForm(), form_tracker(f"{email} {zip_code}", auth_attempts=1))
+    slots = slots_of(events)
+    assert slots["auth_status"] == "verified" and slots["auth_attempts"] == 0
+    assert failures_since_cool_down(action_store, f"customer:{NOAH}") == 0
+    # The source's count stays: it may have been guessing at others.
+    assert failures_since_cool_down(action_store, "source:conversation:conv-test") == 1
+
+
+def test_a_customer_with_too_many_failures_is_paused_even_with_the_right_factors(action_store: SqlStore) -> None:
+    customer = action_store.get_customer(NOAH)
+    assert customer is not None
+    email, zip_code = customer.email, customer.address.zip
+    for _ in range(settings().identification.lockout.per_customer):
+        action_store.record_failed_identification([f"customer:{NOAH}"])
+    for text in (f"{email} {zip_code}", f"{customer.first_name} {customer.last_name} {zip_code}"):
+        events, messages = run(ValidateAuthForm(), form_tracker(text))
+        slots = slots_of(events)
+        assert slots["auth_lockout"] is True
+        assert slots["auth_status"] == "failed"
+        assert slots["customer_id"] is None
+        assert messages == []  # nothing says whether the answer was right
+    # Another customer is not paused by it.
+    email, zip_code = email_and_zip(action_store, "james_li_5688")
+    events, _ = run(ValidateAuthForm(), form_tracker(f"{email} {zip_code}"))
+    assert slots_of(events)["auth_status"] == "verified"
+
+
+@pytest.mark.parametrize("metadata", [{"kefu_source": "web:3f9a77c2"}, None])
+def test_a_source_with_too_many_failures_is_paused_for_any_customer(
+    action_store: SqlStore, metadata: Dict[str, Any] | None
+) -> None:
+    source = metadata["kefu_source"] if metadata else "conversation:conv-test"
+    for _ in range(settings().identification.lockout.per_source):
+        action_store.record_failed_identification([f"source:{source}"])
+    for customer_id in (NOAH, "james_li_5688"):
+        email, zip_code = email_and_zip(action_store, customer_id)
+        events, _ = run(ValidateAuthForm(), form_tracker(f"{email} {zip_code}", metadata=metadata))
+        slots = slots_of(events)
+        assert slots["auth_lockout"] is True and slots["auth_status"] == "failed"
+        assert slots["customer_id"] is None
+    # The same customer from another source is identified.
+    email, zip_code = email_and_zip(action_store, NOAH)
+    events, _ = run(ValidateAuthForm(), form_tracker(f"{email} {zip_code}", metadata={"kefu_source": "web:other"}))
+    assert slots_of(events)["auth_status"] == "verified"
+
+
 def test_unknown_email_spends_an_attempt() -> None:
-    events, messages = run(ValidateAuthForm(), form_tracker("nobody@example.com"))
+    events, messages = run(ValidateAuthForm(), form_tracker("nobody@example.com 10083"))
     slots = slots_of(events)
     assert slots["auth_attempts"] == 1
     assert slots["customer_id"] is None
@@ -99,7 +228,7 @@ def test_unknown_email_spends_an_attempt() -> None:
 
 def test_last_allowed_failure_locks_identification() -> None:
     limit = settings().max_auth_attempts
-    events, _ = run(ValidateAuthForm(), form_tracker("nobody@example.com", auth_attempts=limit - 1))
+    events, _ = run(ValidateAuthForm(), form_tracker("nobody@example.com 10083", auth_attempts=limit - 1))
     slots = slots_of(events)
     assert slots["auth_status"] == "failed"
     assert slots["requested_slot"] is None
@@ -148,7 +277,7 @@ def test_verified_customer_passes_the_form_without_questions() -> None:
 
 def test_store_down_during_identification() -> None:
     common.use_store(open_store("sqlite:////nonexistent-dir/kefu.db"))
-    events, messages = run(ValidateAuthForm(), form_tracker("noah.brown7922@example.com"))
+    events, messages = run(ValidateAuthForm(), form_tracker("noah.brown7922@example.com 80279"))
     slots = slots_of(events)
     assert slots["auth_status"] == "unavailable"
     assert "auth_attempts" not in slots
@@ -162,6 +291,7 @@ def test_store_down_during_identification() -> None:
         ({"auth_attempts": 1}, "utter_ask_identity_retry"),
         ({"customer_name": "Noah Brown"}, "utter_ask_zip_code"),
         ({"zip_code": "80279"}, "utter_ask_full_name"),
+        ({"customer_email": "noah.brown7922@example.com"}, "utter_ask_zip_code_after_email"),
     ],
 )
 def test_question_depends_on_what_was_given(slots: Dict[str, Any], expected: str) -> None:
@@ -362,7 +492,7 @@ def test_reading_actions_change_nothing(action_store: SqlStore) -> None:
     run(ActionOrderStatus(), tracker("#W2611340", customer_id="james_li_5688"))
     run(ActionLastOrder(), tracker("last", customer_id="james_li_5688"))
     run(ActionProductInfo(), tracker("keyboard", intent="product_info"))
-    run(ValidateAuthForm(), form_tracker("james.li4495@example.com"))
+    run(ValidateAuthForm(), form_tracker("james.li4495@example.com 10083"))
     assert export_store(action_store) == before
     assert action_store.audit_log() == []
 

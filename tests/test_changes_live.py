@@ -14,11 +14,13 @@ from tests.conftest import Conversation, Live
 pytestmark = pytest.mark.conversation
 
 JUAN = "Juan Rossi, zip code 77209"  # pending order #W7602708
-OMAR = "omar.anderson7675@example.com"  # delivered order #W6067464 (Electric Kettle, Wall Clock...)
-SOFIA = "sofia.li7352@example.com"  # three delivered orders, first #W4689314 paid by credit_card_8105988
-AVA = "ava.nguyen3664@example.com"  # delivered #W1504875: Notebook (A6, soft cover), Smart Watch
+# What each customer says to identify: email and zip code, or full name and zip code (kefu.yml).
+OMAR = "omar.anderson7675@example.com, zip code 19031"  # delivered #W6067464 (Electric Kettle, Wall Clock...)
+SOFIA = "sofia.li7352@example.com, zip code 78260"  # 3 delivered orders, first #W4689314 paid by credit_card_8105988
+AVA = "ava.nguyen3664@example.com, zip code 78786"  # delivered #W1504875: Notebook (A6, soft cover), Smart Watch
 # Her one delivered order #W5666460 (PayPal): Electric Toothbrush (white, high, AA batteries), Bookshelf.
-FATIMA = "fatima.anderson8791@example.com"
+# She writes in French and in Chinese, so the tests word her email and zip code in her language.
+FATIMA_EMAIL, FATIMA_ZIP = "fatima.anderson8791@example.com", "78773"
 
 
 @pytest.fixture
@@ -148,7 +150,7 @@ def _seed_item(order_id: str, name: str) -> dict:
 def test_a_return_asked_in_french(fresh: Live) -> None:
     chat = fresh.conversation()
     chat.say("je voudrais renvoyer un article de ma commande #W5666460")
-    assert "which items" in chat.say(FATIMA).lower()
+    assert "which items" in chat.say(f"mon adresse mail c'est {FATIMA_EMAIL}, mon code postal est {FATIMA_ZIP}").lower()
     assert "where should the refund go" in chat.say("la brosse à dents électrique").lower()
     proposal = chat.say("sur mon compte PayPal")
     assert "Electric Toothbrush" in proposal and "Bookshelf" not in proposal and "Shall I go ahead" in proposal
@@ -161,8 +163,8 @@ def test_a_return_asked_in_french(fresh: Live) -> None:
 def test_an_exchange_asked_in_chinese(fresh: Live) -> None:
     chat = fresh.conversation()
     chat.say("我想换货，订单号是 #W5666460")
-    # What to change in it, still in Chinese: an email says nothing about the language.
-    question = chat.say(FATIMA)
+    # What to change in it, still in Chinese.
+    question = chat.say(f"我的邮箱是 {FATIMA_EMAIL}，邮编 {FATIMA_ZIP}")
     assert "#W5666460" in question and chat.slot("language") == "zh"
     assert "支付方式" in chat.say("把电动牙刷换成黑色的")
     proposal = chat.say("用PayPal")
@@ -225,7 +227,8 @@ def test_change_the_payment_method_of_a_pending_order(fresh: Live) -> None:
     )
     chat = fresh.conversation()
     chat.say(f"I want to change the payment method of order {order_id}")
-    chat.say(seed["users"][order["user_id"]]["email"])
+    customer = seed["users"][order["user_id"]]
+    chat.say(f"{customer['email']}, zip code {customer['address']['zip']}")
     assert "Shall I go ahead" in chat.say("my paypal account please")
     assert "now paid with the new payment method" in chat.say("yes")
     payments = fresh.store.get_order(order_id, order["user_id"]).payments

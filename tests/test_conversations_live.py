@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 from kefu.config import settings
-from kefu.store.seed import export_store
+from kefu.store.seed import export_store, read_seed
 from tests.conftest import Conversation, Live
 
 pytestmark = pytest.mark.conversation
@@ -31,20 +31,32 @@ def unchanged_store(live: Live) -> Iterator[None]:
     assert len(live.store.audit_log()) == audit_before
 
 
-def email_of(live: Live, customer_id: str) -> str:
+def email_and_zip(live: Live, customer_id: str) -> tuple[str, str]:
     customer = live.store.get_customer(customer_id)
     assert customer is not None
-    return customer.email
+    return customer.email, customer.address.zip
 
 
-def test_order_status_after_identification_by_email(live: Live, unchanged_store: None) -> None:
+def identity_of(live: Live, customer_id: str) -> str:
+    """What a customer says to identify: the email on the account and the zip code of the address."""
+    email, zip_code = email_and_zip(live, customer_id)
+    return f"{email}, zip code {zip_code}"
+
+
+def order_ids(live: Live, customer_id: str) -> list[str]:
+    return [summary.id for summary in live.store.list_orders(customer_id)]
+
+
+def test_order_status_after_identification_by_email_and_zip(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
     order = live.store.get_order("#W2611340", JAMES)
     assert order is not None and order.status == "processed"
+    email, zip_code = email_and_zip(live, JAMES)
 
     assert "Hello" in chat.say("hi")
-    assert "email" in chat.say("where is my order #W2611340?")
-    reply = chat.say(f"my email is {email_of(live, JAMES)}")
+    question = chat.say("where is my order #W2611340?")
+    assert "email" in question and "zip code" in question
+    reply = chat.say(f"my email is {email} and my zip code is {zip_code}")
 
     assert "verified" in reply
     assert order.id in reply
@@ -53,6 +65,26 @@ def test_order_status_after_identification_by_email(live: Live, unchanged_store:
     assert order.fulfillments[0].carrier in reply
     assert order.items[0].name in reply
     assert chat.slot("customer_id") == JAMES
+
+
+def test_an_email_alone_gets_the_zip_code_question_and_no_order(live: Live, unchanged_store: None) -> None:
+    chat = live.conversation()
+    email, zip_code = email_and_zip(live, JAMES)
+    orders = order_ids(live, JAMES)
+    assert orders
+
+    chat.say("where is my order?")
+    reply = chat.say(f"my email is {email}")
+    assert "zip code" in reply
+    assert not any(order_id in reply for order_id in orders)
+    assert chat.slot("customer_id") is None
+    assert chat.slot("customer_email") == email  # kept for the next message
+
+    # The zip code in the next message completes the identification.
+    reply = chat.say(zip_code)
+    assert "verified" in reply
+    assert chat.slot("customer_id") == JAMES
+    assert any(order_id in reply for order_id in orders)
 
 
 def test_identification_by_name_and_zip_over_two_turns(live: Live, unchanged_store: None) -> None:
@@ -77,7 +109,7 @@ def test_several_orders_are_listed_and_one_is_picked(live: Live, unchanged_store
     assert len(orders) > 1
 
     chat.say("I want to check on my order")
-    listing = chat.say(email_of(live, JAMES))
+    listing = chat.say(identity_of(live, JAMES))
     for summary in orders[: settings().max_orders_listed]:
         assert summary.id in listing
 
@@ -92,7 +124,7 @@ def test_last_order(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
     newest = live.store.list_orders(IVAN)[0]
     chat.say("what did I order last?")
-    reply = chat.say(email_of(live, IVAN))
+    reply = chat.say(identity_of(live, IVAN))
     assert f"most recent order is {newest.id}" in reply
     for name in newest.item_names:
         assert name in reply
@@ -103,7 +135,7 @@ def test_someone_elses_order_is_refused_without_leaking(live: Live, unchanged_st
     james_order = live.store.get_order("#W2611340", JAMES)
     assert james_order is not None
     chat.say("where is my order")
-    chat.say(email_of(live, NOAH))
+    chat.say(identity_of(live, NOAH))
 
     reply = chat.say(f"what about order {james_order.id}?")
     assert "couldn't find order #W2611340 on your account" in reply
@@ -117,11 +149,12 @@ def test_someone_elses_order_is_refused_without_leaking(live: Live, unchanged_st
 def test_three_failed_identifications_offer_a_human(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
     chat.say("where is my order?")
+    # Emails of no customer, so no real customer's failures are counted in the shared store.
     for attempt in range(settings().max_auth_attempts - 1):
-        reply = chat.say(f"nobody{attempt}@nowhere.example.org")
+        reply = chat.say(f"nobody{attempt}@nowhere.example.org, zip code 1000{attempt}")
         assert "couldn't find an account" in reply
         assert "try again" in reply
-    reply = chat.say("someone@nowhere.example.org")
+    reply = chat.say("someone@nowhere.example.org 20001")
     assert "couldn't verify your identity" in reply
     assert "human agent" in reply
     assert chat.slot("customer_id") is None
@@ -187,7 +220,7 @@ def test_digression_during_identification_then_back(live: Live, unchanged_store:
     reply = chat.say("wait, are you a bot?")
     assert "automated assistant" in reply
     assert "email" in reply  # Kefu comes back to its question
-    reply = chat.say(email_of(live, NOAH))
+    reply = chat.say(identity_of(live, NOAH))
     assert "#W7678072" in reply
 
 
@@ -247,9 +280,10 @@ def store_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 def test_unreachable_store_apologises_and_offers_a_human(store_down: object) -> None:
+    james = read_seed()["users"][JAMES]
     chat = Conversation(store_down, "store-down-1")
     chat.say("where is my order #W2611340")
-    reply = chat.say("james.li4495@example.com")
+    reply = chat.say(f"{james['email']} {james['address']['zip']}")
     assert "isn't responding" in reply
     assert "human agent" in reply
     # Accepting the offer cannot reach the store either: Kefu says how to get help instead.

@@ -30,6 +30,10 @@ _HAN_CHAR = re.compile(f"[{HAN_RANGE}]")
 # Full-width punctuation is not a word anywhere; the whitespace rules only know ASCII spacing.
 _CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
 
+# Emoji proper: Rasa's pattern (U+24C2 to U+1F251) also covers full-width letters, Hangul and
+# CJK symbols, which it deleted, so "ｗｈｅｒｅ ｉｓ ｍｙ ｏｒｄｅｒ？" failed to tokenize at all.
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+
 _jieba_lock = threading.Lock()
 _jieba = None
 
@@ -87,15 +91,21 @@ class MultilingualTokenizer(WhitespaceTokenizer):
         return cls(config)
 
     def remove_emoji(self, text: str) -> str:
-        # Rasa's emoji pattern also covers CJK ideographs and would drop Chinese words.
-        return text if _HAN_CHAR.search(text) else super().remove_emoji(text)
+        # A word that is all emoji is dropped, as Rasa does; Rasa's pattern also covers CJK
+        # ideographs and full-width forms and would drop those too.
+        return "" if _EMOJI.fullmatch(text) else text
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
         text = message.get(attribute)
         spaced = Message(data={attribute: _CJK_PUNCTUATION.sub(" ", text)})
         words: List[str] = []
-        for token in super().tokenize(spaced, attribute):
-            words.extend(split_han(token.text))
-        if not words:
-            words = [text]
-        return self._apply_token_pattern(self._convert_words_to_tokens(words, text))
+        try:
+            for token in super().tokenize(spaced, attribute):
+                words.extend(split_han(token.text))
+            if not words:
+                words = [text]
+            return self._apply_token_pattern(self._convert_words_to_tokens(words, text))
+        except ValueError:
+            # A word Rasa's rules changed beyond finding it in the text again: never fail the
+            # message, read it as whitespace words (offsets found left to right).
+            return self._convert_words_to_tokens(text.split() or [text], text)

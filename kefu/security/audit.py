@@ -232,8 +232,9 @@ def leaks(
 ) -> List[str]:
     """What of another customer a reply shows: order ids and emails not the customer's own, other
     customers' full names, card numbers."""
-    found = [o for o in ORDER_ID.findall(reply) if o not in set(allowed_orders)]
-    found += [e for e in EMAIL.findall(reply) if e.lower() not in {a.lower() for a in allowed_emails}]
+    orders, emails = set(allowed_orders), {a.lower() for a in allowed_emails}
+    found = [o for o in ORDER_ID.findall(reply) if o not in orders]
+    found += [e for e in EMAIL.findall(reply) if e.lower() not in emails]
     found += [name for name in foreign if name and name.lower() in reply.lower()]
     found += CARD_NUMBER.findall(reply)
     return found
@@ -261,7 +262,15 @@ def replay_corpus(
                 answer.status,
                 text,
                 answer.seconds,
-                leaks(text, allowed_orders, allowed_emails, foreign_names) if answer.status == 200 else [],
+                # What the message itself named may be echoed ("I couldn't find order #W... on your account").
+                leaks(
+                    text,
+                    [*allowed_orders, *ORDER_ID.findall(message)],
+                    [*allowed_emails, *EMAIL.findall(message)],
+                    {k: v for k, v in foreign_names.items() if k.lower() not in message.lower()},
+                )
+                if answer.status == 200
+                else [],
             )
         )
     return outcomes
