@@ -2,7 +2,8 @@
 
 N simulated customers (default 20) talk to Kefu at once over the REST channel, each playing one
 return or exchange task of the shared tau-bench retail tasks (the scripted customer of
-tests/customer_simulator.py: identification, order, items, new versions, payment, "yes").
+tests/customer_simulator.py: identification with email and zip code, or name and zip code, in
+one message; order, items, new versions, payment, "yes").
 Tasks are the first ones of train + dev whose only gold call is a return or an exchange, on
 distinct orders. Kefu runs with its action server on a fresh copy of the seeded store. After the
 run each task's order must equal what its gold calls give (tests/reference_world.py).

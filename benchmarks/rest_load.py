@@ -3,14 +3,17 @@
 N simulated customers talk at once, each through a whole conversation, and every turn's
 latency (POST to reply) is recorded:
 
-- Kefu: "hi", "where is my order?", the customer's email (identification), then "the first
-  one" when Kefu lists several orders; the answer must name one of the customer's orders.
+- Kefu: "hi", "where is my order?", the customer's email and zip code in one message
+  (identification: an email alone is not enough), then "the first one" when Kefu lists several
+  orders; the answer must name one of the customer's orders.
 - stock `rasa init` bot (trained here once, cached in var/bench/): "hi", "I'm sad", "yes", "bye".
 
-Both assistants run as real servers on loopback ports (Kefu with its action server and the
-configured store). Figures: messages per second over the whole run, and per-turn latency
-p50 / p95 / p99, for each assistant, plus their ratio. Writes reports/rest_load.json and
-reports/rest_load.md.
+Both assistants run as real servers on loopback ports. Kefu runs as `make run` runs it: its
+secret-checked action server (a shared secret generated for the run, sent by the Rasa server
+from a generated endpoints file), its channels (credentials.yml) and an HTTP API token, on the
+configured store; the stock bot keeps Rasa's defaults. Figures: messages per second over the
+whole run, and per-turn latency p50 / p95 / p99, for each assistant, plus their ratio. Writes
+reports/rest_load.json and reports/rest_load.md.
 
     .venv/bin/python benchmarks/rest_load.py --customers 20 --conversations 3
 """
@@ -22,6 +25,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -76,7 +80,10 @@ class Result:
 class Server:
     """A subprocess that is stopped when the benchmark ends, whatever happens."""
 
-    def __init__(self, args: List[str], cwd: Path, log: Path, env: Dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: List[str], cwd: Path, log: Path, env: Dict[str, str] | None = None, api_token: str | None = None
+    ) -> None:
+        self.api_token = api_token  # what Rasa's HTTP API wants (--auth-token), if anything
         self.log = open(log, "w")  # noqa: SIM115 - open for the server's lifetime
         self.process = subprocess.Popen(
             args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {}))
@@ -111,7 +118,8 @@ def kefu_conversation(customers: List[Dict[str, object]]) -> Conversation:
         sender = f"bench-kefu-{n}-{time.monotonic_ns()}"
         await post(session, url, sender, "hi", result)
         await post(session, url, sender, "where is my order?", result)
-        reply = " ".join(await post(session, url, sender, str(customer["email"]), result))
+        identity = f"my email is {customer['email']} and my zip code is {customer['zip']}"
+        reply = " ".join(await post(session, url, sender, identity, result))
         if "Which one" in reply:
             reply = " ".join(await post(session, url, sender, "the first one", result))
         result.conversations += 1
@@ -150,27 +158,60 @@ async def drive(url: str, conversation: Conversation, customers: int, per_custom
     return result
 
 
-def start_rasa(model: Path, cwd: Path, port: int, log: Path, endpoints: Path | None) -> Server:
+def start_rasa(
+    model: Path,
+    cwd: Path,
+    port: int,
+    log: Path,
+    endpoints: Path | None,
+    extra_args: List[str] | None = None,
+    api_token: str | None = None,
+    env: Dict[str, str] | None = None,
+) -> Server:
     args = [RASA, "run", "--enable-api", "--port", str(port), "-m", str(model)]
     if endpoints:
         args += ["--endpoints", str(endpoints)]
-    return Server(args, cwd, log)
+    if api_token:
+        args += ["--auth-token", api_token]
+    return Server(args + (extra_args or []), cwd, log, env=env, api_token=api_token)
 
 
 def start_kefu(servers: List[Server], name: str, env: Dict[str, str] | None = None) -> Tuple[int, Server]:
-    """Kefu's action server and Rasa server on free loopback ports (appended to ``servers``)."""
+    """Kefu's action server and Rasa server on free loopback ports (appended to ``servers``).
+
+    As scripts/serve.sh starts them: the action server answers only calls carrying the shared
+    secret, Rasa's HTTP API needs a token, and customers talk through Kefu's channels. Both
+    secrets are generated for this run and written nowhere but the run's endpoints file.
+    """
     actions_port, kefu_port = free_port(), free_port()
+    action_token, api_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     endpoints = BENCH_DIR / f"endpoints-{name}.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.touch(mode=0o600)
+    endpoints.chmod(0o600)  # it holds the action server's secret
+    endpoints.write_text(
+        "action_endpoint:\n"
+        f'  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "  headers:\n"
+        f'    Authorization: "Bearer {action_token}"\n'
+    )
     servers.append(
         Server(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+            [sys.executable, "-m", "kefu.security.action_server", "--port", str(actions_port)],
             ROOT,
             BENCH_DIR / f"actions-{name}.log",
-            env=env,
+            env=dict(env or {}, KEFU_ACTION_TOKEN=action_token),
         )
     )
-    kefu = start_rasa(ROOT / "models" / "kefu.tar.gz", ROOT, kefu_port, BENCH_DIR / f"kefu-{name}.log", endpoints)
+    kefu = start_rasa(
+        ROOT / "models" / "kefu.tar.gz",
+        ROOT,
+        kefu_port,
+        BENCH_DIR / f"kefu-{name}.log",
+        endpoints,
+        extra_args=["--credentials", str(ROOT / "credentials.yml")],
+        api_token=api_token,
+        env=env,
+    )
     servers.append(kefu)
     wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
     return kefu_port, kefu
@@ -182,7 +223,8 @@ def wait_for_rasa(port: int, server: Server, timeout: float = 300) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"Rasa on port {port} exited; see {server.log.name}")
         try:
-            wait_for_http(f"http://127.0.0.1:{port}/status", 2)
+            query = f"?token={server.api_token}" if server.api_token else ""
+            wait_for_http(f"http://127.0.0.1:{port}/status{query}", 2)
             return
         except (TimeoutError, OSError):
             time.sleep(1)
@@ -209,7 +251,7 @@ def stock_model() -> Path:
 
 
 def kefu_customers(limit: int) -> List[Dict[str, object]]:
-    """The first customers of the seed who have orders: email to identify, orders to check."""
+    """The first customers of the seed who have orders: email and zip code to identify, orders to check."""
     from kefu.store.seed import read_seed
 
     store = open_store()
@@ -218,7 +260,7 @@ def kefu_customers(limit: int) -> List[Dict[str, object]]:
         customer = store.get_customer(customer_id)
         orders = [o.id for o in store.list_orders(customer_id)]
         if customer and orders:
-            customers.append({"email": customer.email, "orders": orders})
+            customers.append({"email": customer.email, "zip": customer.address.zip, "orders": orders})
     return customers
 
 
@@ -263,7 +305,7 @@ def write_report(results: List[Result], args: argparse.Namespace) -> Dict[str, o
         f"({os.cpu_count()} CPUs, Python {platform.python_version()}).\n"
         f"{args.customers} concurrent customers x {args.conversations} conversations "
         f"x {args.rounds} alternating rounds. "
-        "Kefu: greeting, order question, identification by email (plus a choice when the customer has "
+        "Kefu: greeting, order question, identification by email and zip code (plus a choice when the customer has "
         "several orders), checked against the store. Stock: the `rasa init` bot's greet / sad / yes / bye.\n\n"
         + "\n".join(rows)
         + f"\n\nKefu / stock: throughput x{ratio['throughput_ratio']}, p50 latency x{ratio['p50_latency_ratio']}, "

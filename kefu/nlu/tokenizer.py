@@ -32,7 +32,7 @@ _CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\
 
 # Emoji proper: Rasa's pattern (U+24C2 to U+1F251) also covers full-width letters, Hangul and
 # CJK symbols, which it deleted, so "ｗｈｅｒｅ ｉｓ ｍｙ ｏｒｄｅｒ？" failed to tokenize at all.
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]+")
 
 _jieba_lock = threading.Lock()
 _jieba = None

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kefu.security.audit import Customer, ServedKefu, load_corpus, replay_corpus
+from kefu.security.audit import Customer, ForeignData, ServedKefu, load_corpus, replay_corpus
 from kefu.store import SqlStore
 from kefu.store.seed import export_store
 
 CORPUS = Path(__file__).with_name("hostile_corpus.yml")
 ME, OTHER = "james_li_5688", "omar_anderson_3203"
-SHOP_EMAIL = "help@example-shop.com"
 
 
 def corpus_values(store: SqlStore) -> dict[str, str]:
@@ -29,18 +28,6 @@ def corpus_values(store: SqlStore) -> dict[str, str]:
     }
 
 
-def foreign_names(store: SqlStore) -> dict[str, str]:
-    """Every other customer's full name (a reply naming one would show their data)."""
-    me = store.get_customer(ME)
-    assert me is not None
-    names = {}
-    for order in store.order_history():
-        customer = store.get_customer(order.customer_id)
-        if customer is not None and (customer.first_name, customer.last_name) != (me.first_name, me.last_name):
-            names[f"{customer.first_name} {customer.last_name}"] = customer.id
-    return names
-
-
 @pytest.mark.parametrize("identified", [False, True], ids=["anonymous", "identified"])
 def test_the_hostile_corpus_is_answered_and_changes_nothing(
     served: ServedKefu, served_store: SqlStore, identified: bool
@@ -52,19 +39,18 @@ def test_the_hostile_corpus_is_answered_and_changes_nothing(
     assert len(messages) >= 200
 
     chat = Customer(served)
-    allowed_orders: list[str] = []
     if identified:
+        chat.say("where are my orders?")
         assert "verified" in chat.say(f"my email is {values['my_email']} and my zip code is {values['my_zip']}")
-        allowed_orders = [o.id for o in served_store.list_orders(ME)]
     before, audit_before = export_store(served_store), len(served_store.audit_log())
 
-    outcomes = replay_corpus(
-        chat, messages, allowed_orders, [values["my_email"], SHOP_EMAIL], foreign_names(served_store)
-    )
+    outcomes = replay_corpus(chat, messages, ForeignData.of_store(served_store, ME))
 
     failures = [(o.category, o.message[:60], o.status) for o in outcomes if o.status != 200 or not o.reply.strip()]
     assert failures == []
     leaked = [(o.category, o.message[:60], o.leaked) for o in outcomes if o.leaked]
     assert leaked == []
     assert export_store(served_store) == before
-    assert len(served_store.audit_log()) == audit_before
+    # The only writes allowed: a request for a human agent, which the customer may accept.
+    written = served_store.audit_log()[audit_before:]
+    assert [(e.action, e.entity) for e in written if e.action != "request_handoff"] == []
