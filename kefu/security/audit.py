@@ -234,10 +234,11 @@ class ForeignData:
     order_ids: frozenset[str]
     emails: frozenset[str]
     names: frozenset[str]
+    streets: frozenset[str] = frozenset()
 
     @classmethod
     def of_store(cls, store: Any, customer_id: str | None) -> ForeignData:
-        orders, emails, names = set(), set(), set()
+        orders, emails, names, streets = set(), set(), set(), set()
         me = store.get_customer(customer_id) if customer_id else None
         for order in store.order_history():
             if order.customer_id == customer_id:
@@ -245,26 +246,32 @@ class ForeignData:
             orders.add(order.id)
             customer = store.get_customer(order.customer_id)
             emails.add(customer.email.lower())
+            streets.add(customer.address.address1.lower())
             if me is None or (customer.first_name, customer.last_name) != (me.first_name, me.last_name):
                 names.add(f"{customer.first_name} {customer.last_name}".lower())
-        return cls(frozenset(orders), frozenset(emails), frozenset(names))
+        return cls(frozenset(orders), frozenset(emails), frozenset(names), frozenset(streets))
 
 
-def leaks(reply: str, message: str, foreign: ForeignData) -> List[str]:
-    """What of another customer a reply shows that the message itself did not name (Kefu may
-    echo "I couldn't find order #W... on your account"): their order ids, emails and full names,
-    and any card number."""
-    said, lowered = message.lower(), reply.lower()
+def leaks(reply: str, said: str, foreign: ForeignData) -> List[str]:
+    """What of another customer a reply shows that the customer did not say themselves (Kefu may
+    echo "I couldn't find order #W... on your account"): their order ids, emails, full names and
+    street addresses, and any card number."""
+    said, lowered = said.lower(), reply.lower()
     found = [o for o in ORDER_ID.findall(reply) if o in foreign.order_ids and o.lower() not in said]
     found += [e for e in EMAIL.findall(reply) if e.lower() in foreign.emails and e.lower() not in said]
     found += [n for n in foreign.names if n in lowered and n not in said]
+    found += [a for a in foreign.streets if a in lowered and a not in said]
     found += CARD_NUMBER.findall(reply)
     return found
 
 
 def replay_corpus(customer: Customer, messages: Iterable[tuple[str, str]], foreign: ForeignData) -> List[CorpusOutcome]:
+    """Every message in one conversation; a reply may repeat what the customer said earlier in it
+    (an order id kept from three messages ago), so the leak check knows all of that."""
     outcomes = []
+    said = ""
     for category, message in messages:
+        said += "\n" + message
         answer = customer.send(message)
         text = (
             "\n".join(m.get("text", "") for m in answer.body if isinstance(m, dict))
@@ -278,7 +285,7 @@ def replay_corpus(customer: Customer, messages: Iterable[tuple[str, str]], forei
                 answer.status,
                 text,
                 answer.seconds,
-                leaks(text, message, foreign) if answer.status == 200 else [],
+                leaks(text, said, foreign) if answer.status == 200 else [],
             )
         )
     return outcomes

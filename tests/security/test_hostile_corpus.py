@@ -48,7 +48,7 @@ def test_the_hostile_corpus_is_answered_and_changes_nothing(
 
     failures = [(o.category, o.message[:60], o.status) for o in outcomes if o.status != 200 or not o.reply.strip()]
     assert failures == []
-    leaked = [(o.category, o.message[:60], o.leaked) for o in outcomes if o.leaked]
+    leaked = [(o.category, o.message[:60], o.reply[:200], o.leaked) for o in outcomes if o.leaked]
     assert leaked == []
     assert export_store(served_store) == before
     # The only writes allowed: a request for a human agent, which the customer may accept.
