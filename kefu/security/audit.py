@@ -127,14 +127,18 @@ class ServedKefu:
         raise TimeoutError(f"Kefu did not start within {timeout:.0f} s: see {self.log_path}")
 
     def action_server_pid(self) -> int | None:
-        found = subprocess.run(
-            ["pgrep", "-f", f"kefu.security.action_server --port {self.actions_port}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        pids = [int(p) for p in found.stdout.split()]
-        return pids[0] if pids else None
+        """The action server serve.sh started (read from /proc: no procps needed)."""
+        wanted = ["kefu.security.action_server", "--port", str(self.actions_port)]
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if all(part in argv for part in wanted):
+                return int(entry.name)
+        return None
 
     def stop_action_server(self) -> None:
         pid = self.action_server_pid()
