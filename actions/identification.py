@@ -22,15 +22,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, never_crash, offer_human_events, store
+from kefu.channels.edge import IDENTITY_METADATA, SOURCE_METADATA
 from kefu.config import settings
 from kefu.security.lockout import IdentificationGuard
 from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
 from kefu.store.base import EMAIL_PATTERN
 from kefu.store.records import Customer
-
-# Metadata keys that only Kefu's channel edge writes (kefu/channels/edge.py).
-SOURCE_METADATA = "kefu_source"
-IDENTITY_METADATA = "kefu_identity"
 
 ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 # Words around a name that are not part of it ("my name is Ava Nguyen and my zip is 10083"),

@@ -26,8 +26,8 @@ TOO_LONG_PAYLOAD = "/message_too_long"
 CUSTOMER_PAYLOADS = frozenset({"affirm", "deny", "restart", "greet", "contact_human_agent", "stop"})
 # Keys of the metadata that only Kefu writes: who the customer is and where the message came from.
 KEFU_METADATA_PREFIX = "kefu_"
-SOURCE_KEY = "kefu_source"
-IDENTITY_KEY = "kefu_identity"
+SOURCE_METADATA = "kefu_source"
+IDENTITY_METADATA = "kefu_identity"
 CUSTOMER_TOKEN_KEY = "customer_token"
 
 _PAYLOAD = re.compile(r"^\s*/+")
@@ -139,13 +139,13 @@ class ChannelEdge:
     def from_configuration(cls) -> ChannelEdge:
         from kefu.security.customer_token import CustomerTokenVerifier, token_key
         from kefu.security.logs import quiet_customer_data
-        from kefu.security.secrets import SOURCE_KEY
+        from kefu.security.secrets import SOURCE_KEY as SOURCE_HASH_KEY
         from kefu.security.settings import security_settings
 
         settings = security_settings()
         # Channels are built once Rasa has set up its logging: the moment to apply Kefu's rules.
         quiet_customer_data(settings.log_customer_text)
-        return cls(settings, SOURCE_KEY.value(), CustomerTokenVerifier(settings.customer_token, token_key()))
+        return cls(settings, SOURCE_HASH_KEY.value(), CustomerTokenVerifier(settings.customer_token, token_key()))
 
     def text(self, raw: str) -> EdgeMessage:
         return clean_text(raw, self.settings.max_message_chars)
@@ -153,11 +153,11 @@ class ChannelEdge:
     def metadata(self, raw: Any, source_kind: str, source_value: str) -> Dict[str, Any]:
         """The client's metadata, Kefu's own keys written by Kefu: the source and a vouched identity."""
         metadata = client_metadata(raw)
-        metadata[SOURCE_KEY] = source_id(source_kind, source_value, self.source_key)
+        metadata[SOURCE_METADATA] = source_id(source_kind, source_value, self.source_key)
         token = metadata.pop(CUSTOMER_TOKEN_KEY, None)
         verified = self.verifier.verify(token) if self.verifier is not None and token else None
         if verified is not None:
-            metadata[IDENTITY_KEY] = {"customer_id": verified.customer_id, "via": "customer_token"}
+            metadata[IDENTITY_METADATA] = {"customer_id": verified.customer_id, "via": "customer_token"}
         return metadata
 
 

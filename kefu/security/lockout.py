@@ -47,6 +47,8 @@ class IdentificationGuard:
         """One failed attempt from ``source``, naming these customers (an email that matched, say)."""
         keys = [source_key(source), *(customer_key(c) for c in customer_ids if c)]
         self.store.record_failed_identification(keys, self.clock())
+        # Failures older than the cool-down count for nothing: keep the table that small.
+        self.store.prune_identification_failures(self._since())
 
     def record_success(self, customer_id: str) -> None:
         # The customer's own count starts again; the source's does not (it may be guessing others).

@@ -122,5 +122,9 @@ class Store(abc.ABC):
         """Forget the key's failed attempts (after the customer has been identified)."""
 
     @abc.abstractmethod
+    def prune_identification_failures(self, before: dt.datetime) -> int:
+        """Delete the failed attempts older than ``before``; return how many."""
+
+    @abc.abstractmethod
     def check_health(self) -> None:
         """Raise :class:`StoreUnavailable` when the database cannot be used."""
