@@ -2,13 +2,15 @@
 
 Rasa's ``socketio`` channel with the edge's rules: the message text is cleaned and bounded, the
 client's metadata loses the keys only Kefu writes, the shop's customer token is checked, a
-message that is not text gets an answer instead of silence, and only the configured web
-origins (or the page's own) may open a socket.
+message that is not text gets an answer instead of silence, only the configured web
+origins (or the page's own) may open a socket, and a persistent session really joins its room
+(Rasa 3.6's handler never did with the python-socketio it ships with: replies were lost).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
@@ -49,6 +51,18 @@ class KefuSocketIOInput(SocketIOInput):
         async def disconnect(sid: str) -> None:
             self._peers.pop(sid, None)
 
+        async def session_request(sid: str, data: Any) -> None:
+            # Rasa's handler calls python-socketio's enter_room without awaiting it, and since
+            # python-socketio 5.10 that is a coroutine: the socket never joined its session's room
+            # and every reply of a persistent session was lost. A session id from the client is
+            # kept when it looks like one (the widget's, across reloads), else a new one is made.
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            valid = isinstance(requested, str) and 8 <= len(requested) <= 128 and requested.isprintable()
+            session_id = requested if valid else uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 await sio.emit(self.bot_message_evt, {"text": NOT_TEXT_REPLY}, room=sid)
@@ -69,6 +83,7 @@ class KefuSocketIOInput(SocketIOInput):
 
         handlers["connect"] = connect
         handlers["disconnect"] = disconnect
+        handlers["session_request"] = session_request
         handlers[self.user_message_evt] = handle_message
         return blueprint
 
