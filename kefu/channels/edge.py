@@ -163,21 +163,28 @@ class ChannelEdge:
 
 TOO_LONG_RESPONSE = "utter_message_too_long"
 TOO_LONG_FALLBACK = "That message is too long for me to read. Could you put your question in a few sentences?"
+FAILURE_RESPONSE = "utter_service_unavailable"
+FAILURE_FALLBACK = "I'm sorry, part of my system isn't responding right now. Please try again in a few minutes."
 
 
-async def too_long_reply(agent: Any, sender_id: str, channel: str) -> Dict[str, Any]:
-    """The domain's answer to a message too long to read, in the conversation's language.
-
-    The message itself never reaches Rasa: it is not parsed and not kept in the conversation.
-    """
-    text = TOO_LONG_FALLBACK
+async def authored_reply(agent: Any, sender_id: str, channel: str, response: str, fallback: str) -> Dict[str, Any]:
+    """A domain response in the conversation's language, said by the channel itself (the message
+    did not reach the dialogue, or the dialogue failed); the fallback when there is no model yet."""
+    text = fallback
     try:
         from rasa.shared.core.trackers import DialogueStateTracker
 
+        from kefu.config import settings
+
         tracker = await agent.tracker_store.retrieve(sender_id)
         tracker = tracker or DialogueStateTracker(sender_id, agent.domain.slots)
-        generated = await agent.nlg.generate(TOO_LONG_RESPONSE, tracker, channel)
-        text = (generated or {}).get("text") or TOO_LONG_FALLBACK
+        generated = await agent.nlg.generate(response, tracker, channel, contact_email=settings().contact_email)
+        text = (generated or {}).get("text") or fallback
     except Exception as error:  # noqa: BLE001 - no model loaded yet, or no tracker store: still answer
-        logging.getLogger(__name__).warning("too-long answer in English (%s)", type(error).__name__)
+        logging.getLogger(__name__).warning("%s said in English (%s)", response, type(error).__name__)
     return {"recipient_id": sender_id, "text": text}
+
+
+async def too_long_reply(agent: Any, sender_id: str, channel: str) -> Dict[str, Any]:
+    """The answer to a message too long to read: it is not parsed and not kept in the conversation."""
+    return await authored_reply(agent, sender_id, channel, TOO_LONG_RESPONSE, TOO_LONG_FALLBACK)

@@ -20,9 +20,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from kefu.channels.edge import (
+    FAILURE_FALLBACK,
+    FAILURE_RESPONSE,
     TOO_LONG_PAYLOAD,
     BadMessage,
     ChannelEdge,
+    authored_reply,
     check_message,
     check_sender,
     client_address,
@@ -60,15 +63,23 @@ class KefuRestInput(RestInput):
             if message.text == TOO_LONG_PAYLOAD:
                 agent = getattr(request.app.ctx, "agent", None)
                 return response.json([await too_long_reply(agent, message.sender_id, self.name())])
+            collector = message.output_channel
             try:
                 await on_new_message(message)
+                failed = False
             except CancelledError:
                 logger.error("REST message of conversation %s timed out", message.sender_id)
-            except Exception as error:  # noqa: BLE001 - the customer still gets the replies so far
+                failed = True
+            except Exception as error:  # noqa: BLE001 - the customer still gets an answer
                 logger.error("REST message of conversation %s failed: %s", message.sender_id, type(error).__name__)
-            collector = message.output_channel
-            assert isinstance(collector, CollectingOutputChannel)
-            return response.json(collector.messages)
+                failed = True
+            replies = list(collector.messages) if isinstance(collector, CollectingOutputChannel) else []
+            if failed and not replies:
+                agent = getattr(request.app.ctx, "agent", None)
+                replies = [
+                    await authored_reply(agent, message.sender_id, self.name(), FAILURE_RESPONSE, FAILURE_FALLBACK)
+                ]
+            return response.json(replies)
 
         return webhook
 
