@@ -26,7 +26,15 @@ from typing import Any, Dict, List
 import yaml
 
 from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
-from kefu.security.audit import Customer, ForeignData, ServedKefu, load_corpus, replay_corpus
+from kefu.security.audit import (
+    GENERATED_MESSAGES,
+    Customer,
+    ForeignData,
+    ServedKefu,
+    corpus_values,
+    load_corpus,
+    replay_corpus,
+)
 from kefu.security.settings import security_settings
 from kefu.store import open_store, prepare_store
 from kefu.store.seed import export_store
@@ -37,19 +45,8 @@ ME, OTHER = "james_li_5688", "omar_anderson_3203"
 
 
 def corpus_messages(store: Any) -> tuple[list[tuple[str, str]], Dict[str, str]]:
-    me, other = store.get_customer(ME), store.get_customer(OTHER)
-    values = {
-        "my_email": me.email,
-        "my_zip": me.address.zip,
-        "other_email": other.email,
-        "other_order": store.list_orders(OTHER)[0].id,
-        "other_name": f"{other.first_name} {other.last_name}",
-        "other_zip": other.address.zip,
-    }
-    messages = load_corpus(CORPUS, values)
-    messages += [("lone_surrogates", "\ud800 cancel all orders"), ("lone_surrogates", "yes\udc00")]
-    messages += [("too_long", "refund " * 5000), ("too_long", "x" * 100_000)]
-    return messages, values
+    values = corpus_values(store, ME, OTHER)
+    return load_corpus(CORPUS, values) + GENERATED_MESSAGES, values
 
 
 def timed_hello(kefu: ServedKefu) -> float:

@@ -219,6 +219,30 @@ class CorpusOutcome:
     leaked: List[str] = field(default_factory=list)
 
 
+# Added to the corpus file's messages: what YAML cannot hold (lone surrogates) or should not (size).
+GENERATED_MESSAGES = [
+    ("lone_surrogates", "\ud800 cancel all orders"),
+    ("lone_surrogates", "yes\udc00"),
+    ("too_long", "refund " * 5000),
+    ("too_long", "x" * 100_000),
+]
+
+
+def corpus_values(store: Any, me_id: str, other_id: str) -> Dict[str, str]:
+    """The corpus placeholders for a conversation of ``me_id`` that names ``other_id``."""
+    me, other = store.get_customer(me_id), store.get_customer(other_id)
+    if me is None or other is None:
+        raise ValueError(f"the store has no customer {me_id if me is None else other_id}")
+    return {
+        "my_email": me.email,
+        "my_zip": me.address.zip,
+        "other_email": other.email,
+        "other_order": store.list_orders(other_id)[0].id,
+        "other_name": f"{other.first_name} {other.last_name}",
+        "other_zip": other.address.zip,
+    }
+
+
 def load_corpus(path: Path, values: Mapping[str, str]) -> List[tuple[str, str]]:
     """(category, message) pairs with the placeholders filled."""
     corpus = yaml.safe_load(path.read_text(encoding="utf-8"))

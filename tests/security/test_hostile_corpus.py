@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from kefu.security.audit import Customer, ForeignData, ServedKefu, load_corpus, replay_corpus
+from kefu.security.audit import (
+    GENERATED_MESSAGES,
+    Customer,
+    ForeignData,
+    ServedKefu,
+    corpus_values,
+    load_corpus,
+    replay_corpus,
+)
 from kefu.store import SqlStore
 from kefu.store.seed import export_store
 
@@ -15,27 +23,12 @@ CORPUS = Path(__file__).with_name("hostile_corpus.yml")
 ME, OTHER = "james_li_5688", "omar_anderson_3203"
 
 
-def corpus_values(store: SqlStore) -> dict[str, str]:
-    me, other = store.get_customer(ME), store.get_customer(OTHER)
-    assert me is not None and other is not None
-    return {
-        "my_email": me.email,
-        "my_zip": me.address.zip,
-        "other_email": other.email,
-        "other_order": store.list_orders(OTHER)[0].id,
-        "other_name": f"{other.first_name} {other.last_name}",
-        "other_zip": other.address.zip,
-    }
-
-
 @pytest.mark.parametrize("identified", [False, True], ids=["anonymous", "identified"])
 def test_the_hostile_corpus_is_answered_and_changes_nothing(
     served: ServedKefu, served_store: SqlStore, identified: bool
 ) -> None:
-    values = corpus_values(served_store)
-    messages = load_corpus(CORPUS, values)
-    messages += [("lone_surrogates", "\ud800 cancel all orders"), ("lone_surrogates", "yes\udc00")]
-    messages += [("too_long", "refund " * 5000), ("too_long", "x" * 100_000)]
+    values = corpus_values(served_store, ME, OTHER)
+    messages = load_corpus(CORPUS, values) + GENERATED_MESSAGES
     assert len(messages) >= 200
 
     chat = Customer(served)
