@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, never_crash, offer_human_events
+from kefu.escalation.reasons import Reason
 from kefu.generation.answering import UNKNOWN, answer_async
 
 MACHINE_TRANSLATED = {
@@ -36,7 +37,7 @@ class ActionAnswerQuestion(Action):
         answer = await answer_async(question, language)
         if answer.kind == UNKNOWN or not answer.text:
             dispatcher.utter_message(response="utter_ask_policy")
-            return offer_human_events(dispatcher, "unanswered_question")
+            return offer_human_events(dispatcher, Reason.UNANSWERED_QUESTION)
         text = answer.text
         if answer.machine_translated:
             text = f"{text} {MACHINE_TRANSLATED.get(answer.language, MACHINE_TRANSLATED['en'])}"

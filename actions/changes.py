@@ -21,11 +21,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, joined, message_in_catalogue_words, money, never_crash, previous_bot_action, store
+from actions.handoff import ticket_draft
 from actions.orders import list_orders_text, pick_listed_order
 from actions.recommendations import suggest_after
 from kefu.config import settings
+from kefu.escalation.reasons import Reason
 from kefu.store import normalize_order_id
-from kefu.store.base import ChangeRefused, ConcurrentChange
+from kefu.store.base import ChangeRefused, ConcurrentChange, NeedsReview
 from kefu.store.matching import (
     address_in,
     ambiguous_mention,
@@ -33,6 +35,7 @@ from kefu.store.matching import (
     mentioned_payment_method,
     requested_swaps,
 )
+from kefu.store.plans import apply_plan
 from kefu.store.records import Address, Customer, Order, OrderItem, OrderSummary, PaymentMethod
 
 # What each change form needs, and which order statuses allow it (read from kefu.yml).
@@ -629,6 +632,18 @@ class ActionProposeChange(Action):
         dispatcher.utter_message(response=response, order_id=order.id, swaps="; ".join(lines), money_line=money_line)
 
 
+# What Kefu says once each kind of change is written.
+APPLIED_RESPONSES = {
+    "cancel": "utter_cancelled",
+    "exchange": "utter_exchange_requested",
+    "order_address": "utter_order_address_changed",
+    "profile_address": "utter_profile_address_changed",
+    "order_payment": "utter_payment_changed",
+    "modify_items": "utter_items_modified",
+    "return": "utter_return_requested",
+}
+
+
 class ActionApplyChange(Action):
     """The customer said yes to the proposal just made: write it, once."""
 
@@ -647,66 +662,24 @@ class ActionApplyChange(Action):
         request_id = f"{tracker.sender_id}:{hashlib.sha256(raw_plan.encode()).hexdigest()[:16]}"
         customer_id = tracker.get_slot("customer_id")
         try:
-            if plan["kind"] == "cancel":
-                result = store().cancel_order(
-                    customer_id, plan["order_id"], plan["reason"], tracker.sender_id, request_id
-                )
-                dispatcher.utter_message(response="utter_cancelled", order_id=result.order.id)
-            elif plan["kind"] == "exchange":
-                result = store().exchange_items(
-                    customer_id,
-                    plan["order_id"],
-                    plan["item_ids"],
-                    plan["new_item_ids"],
-                    plan["payment_method_id"],
-                    tracker.sender_id,
-                    request_id,
-                )
-                dispatcher.utter_message(response="utter_exchange_requested", order_id=result.order.id)
-                suggest_after(dispatcher, tracker, result.order)
-            elif plan["kind"] == "order_address":
-                result = store().change_order_address(
-                    customer_id, plan["order_id"], Address(**plan["address"]), tracker.sender_id, request_id
-                )
-                dispatcher.utter_message(response="utter_order_address_changed", order_id=result.order.id)
-            elif plan["kind"] == "profile_address":
-                store().change_customer_address(customer_id, Address(**plan["address"]), tracker.sender_id, request_id)
-                dispatcher.utter_message(response="utter_profile_address_changed")
-            elif plan["kind"] == "order_payment":
-                result = store().change_order_payment(
-                    customer_id, plan["order_id"], plan["payment_method_id"], tracker.sender_id, request_id
-                )
-                dispatcher.utter_message(response="utter_payment_changed", order_id=result.order.id)
-            elif plan["kind"] == "modify_items":
-                result = store().change_order_items(
-                    customer_id,
-                    plan["order_id"],
-                    plan["item_ids"],
-                    plan["new_item_ids"],
-                    plan["payment_method_id"],
-                    tracker.sender_id,
-                    request_id,
-                )
-                dispatcher.utter_message(response="utter_items_modified", order_id=result.order.id)
-            else:
-                result = store().return_items(
-                    customer_id,
-                    plan["order_id"],
-                    plan["item_ids"],
-                    plan["payment_method_id"],
-                    tracker.sender_id,
-                    request_id,
-                )
-                dispatcher.utter_message(response="utter_return_requested", order_id=result.order.id)
+            result = apply_plan(store(), customer_id, plan, tracker.sender_id, request_id)
+        except NeedsReview as refused:
+            # Outside the automatic rules: an agent decides in the review queue; the customer is told.
+            language = tracker.get_slot("language") or "en"
+            store().open_ticket(await ticket_draft(tracker, Reason.REFUND_REVIEW, paused=False))
+            review = store().submit_review(tracker.sender_id, customer_id, plan, refused, language)
+            dispatcher.utter_message(response="utter_refund_needs_review", review_id=review.id)
+            return [*clear_change(), SlotSet("review_id", float(review.id))]
         except ChangeRefused as refused:
-            if refused.code == "needs_review":
-                # Above the shop's limit: a human agent decides; the proposal goes with the request.
-                request = store().request_handoff(tracker.sender_id, customer_id, "refund_review", note=raw_plan)
-                dispatcher.utter_message(response="utter_refund_needs_review", handoff_id=request.id)
-            else:
-                dispatcher.utter_message(response="utter_change_refused", reason=str(refused))
+            dispatcher.utter_message(response="utter_change_refused", reason=str(refused))
+            return clear_change()
         except ConcurrentChange:
             dispatcher.utter_message(response="utter_change_conflict")
+            return clear_change()
+        order_id = result.order.id if result.order else None
+        dispatcher.utter_message(response=APPLIED_RESPONSES[plan["kind"]], order_id=order_id)
+        if plan["kind"] == "exchange" and result.order is not None:
+            suggest_after(dispatcher, tracker, result.order)
         return clear_change()
 
 

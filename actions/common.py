@@ -13,6 +13,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from kefu.config import settings
+from kefu.escalation.reasons import Reason
 from kefu.store import Store, StoreUnavailable, open_store
 from kefu.store.catalogue_words import in_catalogue_words
 
@@ -80,19 +81,21 @@ def joined(parts: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def offer_human_events(dispatcher: CollectingDispatcher, reason: str) -> EventList:
-    """Ask whether the customer wants a human, then wait for the yes or no (handled by rules)."""
-    dispatcher.utter_message(response="utter_offer_human")
+def offer_human_events(
+    dispatcher: CollectingDispatcher, reason: Reason, response: str = "utter_offer_human"
+) -> EventList:
+    """Ask whether the customer wants a person, then wait for the yes or no (handled by rules)."""
+    dispatcher.utter_message(response=response)
     return [
         SlotSet("handoff_offered", True),
-        SlotSet("handoff_reason", reason),
+        SlotSet("handoff_reason", Reason(reason).value),
         FollowupAction("action_listen"),
     ]
 
 
 def store_unavailable_events(dispatcher: CollectingDispatcher) -> EventList:
     dispatcher.utter_message(response="utter_store_unavailable")
-    return offer_human_events(dispatcher, "store_unavailable")
+    return offer_human_events(dispatcher, Reason.STORE_UNAVAILABLE)
 
 
 RunMethod = Callable[[Any, CollectingDispatcher, Tracker, Dict[str, Any]], Awaitable[EventList]]
@@ -118,7 +121,7 @@ def never_crash(run: R) -> R:
         except Exception:  # noqa: BLE001 - the last line of defence of a conversation
             logger.exception("action %s failed (conversation %s)", self.name(), tracker.sender_id)
             dispatcher.utter_message(response="utter_something_went_wrong")
-            return offer_human_events(dispatcher, "action_error")
+            return offer_human_events(dispatcher, Reason.ACTION_ERROR)
 
     return guarded  # type: ignore[return-value]
 

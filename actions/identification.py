@@ -21,7 +21,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, never_crash, offer_human_events, store
+from actions.common import EventList, never_crash, store
 from kefu.channels.edge import IDENTITY_METADATA, SOURCE_METADATA
 from kefu.config import settings
 from kefu.security.lockout import IdentificationGuard
@@ -262,7 +262,7 @@ class ActionAskCustomerId(Action):
 
 
 class ActionIdentificationLocked(Action):
-    """Identification failed too often: say so and offer a human agent."""
+    """Identification failed too often: say so (the escalation policy then offers a person)."""
 
     def name(self) -> str:
         return "action_identification_locked"
@@ -272,6 +272,6 @@ class ActionIdentificationLocked(Action):
         if tracker.get_slot("auth_lockout"):
             minutes = settings().identification.lockout.cool_down_minutes
             dispatcher.utter_message(response="utter_identification_paused", minutes=minutes)
-            return offer_human_events(dispatcher, "identification_paused")
+            return []
         dispatcher.utter_message(response="utter_identification_failed", attempts=settings().max_auth_attempts)
-        return offer_human_events(dispatcher, "identification_failed")
+        return []

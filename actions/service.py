@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, contact_email, never_crash, offer_human_events
 from kefu.config import settings
+from kefu.escalation import Reason, escalation_settings
 
 
 class ActionServiceAnswer(Action):
@@ -32,6 +33,6 @@ class ActionServiceAnswer(Action):
         carriers = ", ".join(settings().store.seed.carriers)
         dispatcher.utter_message(response=response, contact_email=contact_email(), carriers=carriers)
         events: EventList = []
-        if intent in settings().escalation.offer_human_for:
-            events = offer_human_events(dispatcher, intent)
+        if intent in escalation_settings().offer_human_for:
+            events = offer_human_events(dispatcher, Reason.UNSETTLED_REQUEST)
         return events

@@ -8,8 +8,10 @@ that needs the conversation: an unreliable language guess never switches its lan
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,6 +21,47 @@ from kefu.nlu import SUPPORTED_LANGUAGES
 from kefu.store import StoreUnavailable
 
 Extracted = Dict[str, Any]
+logger = logging.getLogger(__name__)
+
+
+def keep_for_agent(tracker: Tracker) -> None:
+    """A person has the conversation (it is paused): the customer's message goes to their ticket."""
+    from actions.common import store
+
+    text = tracker.latest_message.get("text")
+    if not text:
+        return
+    try:
+        ticket = store().active_ticket(tracker.sender_id)
+        if ticket is not None:
+            store().add_ticket_message(ticket.id, "customer", text)
+    except StoreUnavailable:
+        logger.warning("message of paused conversation %s not kept: store unavailable", tracker.sender_id)
+
+
+def count_message(tracker: Tracker, events: List[Dict[str, Any]]) -> None:
+    """The message's signals (never its text) for the daily report (kefu/reports)."""
+    from actions.common import store
+    from kefu.store.records import MessageSignals
+
+    if not tracker.latest_message.get("text"):
+        return
+    language = next((e["value"] for e in events if e.get("name") == "language"), None)
+    sentiment = _latest(tracker, "sentiment").get("score")
+    signals = MessageSignals(
+        at=dt.datetime.now(dt.timezone.utc),
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "",
+        language=language or tracker.get_slot("language") or "en",
+        intent=str((tracker.latest_message.get("intent") or {}).get("name") or ""),
+        request_type=_latest(tracker, "request_type").get("label"),
+        sentiment_score=float(sentiment) if isinstance(sentiment, (int, float)) else None,
+        to_agent=tracker.is_paused(),
+    )
+    try:
+        store().record_message_signals(signals)
+    except StoreUnavailable:
+        logger.warning("signals of a message in %s not counted: store unavailable", tracker.sender_id)
 
 
 def _latest(tracker: Tracker, key: str) -> Dict[str, Any]:
@@ -38,6 +81,13 @@ ACCOUNT_ADDRESS = re.compile(
 class ReadMessageSignals(ValidationAction):
     def name(self) -> str:
         return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.is_paused():
+            keep_for_agent(tracker)
+        count_message(tracker, events)
+        return events
 
     async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         detected = _latest(tracker, "language")

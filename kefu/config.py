@@ -50,6 +50,10 @@ class ShopRules:
     refund_review_above: Decimal
     refund_delay_gift_card: str
     refund_delay_other: str
+    # The next return of a customer with this many returns or exchanges in the period is reviewed
+    # by an agent; 0 turns the rule off.
+    returns_review_count: int = 0
+    returns_review_days: int = 30
 
 
 def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
@@ -68,6 +72,15 @@ def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
     except ArithmeticError as error:
         raise ConfigError("'rules.refund_review_above' must be an amount like 2000.00") from error
     delay = _require(raw, "refund_delay", "rules")
+    returns_review = raw.get("returns_review_after") or {}
+    if not isinstance(returns_review, dict):
+        raise ConfigError("'rules.returns_review_after' must be a mapping like {count: 3, days: 30}")
+    try:
+        returns_count, returns_days = int(returns_review.get("count", 0)), int(returns_review.get("days", 30))
+    except (TypeError, ValueError) as error:
+        raise ConfigError("'rules.returns_review_after' needs whole numbers: {count: 3, days: 30}") from error
+    if returns_count < 0 or returns_days < 1:
+        raise ConfigError("'rules.returns_review_after': count 0 or more, days 1 or more")
     return ShopRules(
         cancel_statuses=statuses("cancel_statuses"),
         modify_statuses=statuses("modify_statuses"),
@@ -79,21 +92,9 @@ def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
         refund_review_above=review_above,
         refund_delay_gift_card=str(_require(delay, "gift_card", "rules.refund_delay")),
         refund_delay_other=str(_require(delay, "other", "rules.refund_delay")),
+        returns_review_count=returns_count,
+        returns_review_days=returns_days,
     )
-
-
-@dataclass(frozen=True)
-class EscalationSettings:
-    """When Kefu brings in a human agent without being asked (``escalation:`` in kefu.yml)."""
-
-    offer_human_for: Tuple[str, ...]
-
-
-def _parse_escalation(raw: Dict[str, Any]) -> EscalationSettings:
-    intents = _require(raw, "offer_human_for", "escalation")
-    if not isinstance(intents, list):
-        raise ConfigError("'escalation.offer_human_for' must be a list of intent names")
-    return EscalationSettings(offer_human_for=tuple(str(i) for i in intents))
 
 
 # What a customer can tell Kefu to prove who they are in an anonymous chat.
@@ -156,7 +157,6 @@ class Settings:
     max_orders_listed: int
     contact_email: str
     rules: ShopRules
-    escalation: EscalationSettings
 
 
 def _require(section: Dict[str, Any], key: str, where: str) -> Any:
@@ -206,7 +206,6 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
         rules=_parse_rules(_require(raw, "rules", "")),
-        escalation=_parse_escalation(_require(raw, "escalation", "")),
     )
 
 

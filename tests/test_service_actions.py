@@ -14,6 +14,7 @@ import actions.answers as answers
 from actions.answers import ActionAnswerQuestion
 from actions.service import ActionServiceAnswer
 from kefu.config import PROJECT_ROOT, settings
+from kefu.escalation import escalation_settings
 from kefu.generation.answering import EXTRACTIVE, UNKNOWN, Answer
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -38,7 +39,7 @@ def test_service_answer_sends_the_intents_response_with_settings_filled_in() -> 
 
 
 def test_service_answer_without_escalation_offers_no_human() -> None:
-    assert "recover_password" not in settings().escalation.offer_human_for
+    assert "recover_password" not in escalation_settings().offer_human_for
     events, messages = run(ActionServiceAnswer(), "forgot my password", "recover_password")
     assert [m["response"] for m in messages] == ["utter_recover_password"]
     assert events == []

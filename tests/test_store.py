@@ -21,6 +21,7 @@ from kefu.store import StoreUnavailable, normalize_email, normalize_order_id, op
 from kefu.store.models import Base, IdentificationFailureRow
 from kefu.store.seed import SEED_DIR, derive_carrier, derive_dates, export_store, read_seed
 from kefu.store.sql_store import SqlStore, now_utc
+from tests.desk_fixtures import ticket_draft
 
 REFERENCE = dt.date(2026, 11, 28)
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
@@ -53,7 +54,7 @@ def test_prepare_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_reset_restores_the_seed_and_empties_the_audit_log(store: SqlStore, store_url: str) -> None:
-    store.request_handoff("c1", None, "customer_request")
+    store.open_ticket(ticket_draft("c1"))
     store.record_failed_identification([JAMES], at=NOW)
     assert store.audit_log()
     assert export_store(store) == read_seed()  # failed attempts are not shop data: not exported
@@ -164,16 +165,6 @@ def test_money_is_exact(store: SqlStore) -> None:
         seed = seed_orders[order_id]
         order = store.get_order(order_id, seed["user_id"])
         assert [p.amount for p in order.payments] == [Decimal(str(p["amount"])) for p in seed["payment_history"]]
-
-
-def test_handoff_is_recorded_in_the_audit_log(store: SqlStore) -> None:
-    request = store.request_handoff("conv-1", "noah_brown_6181", "customer_request", note="help")
-    assert request.status == "open" and request.reason == "customer_request"
-    (entry,) = store.audit_log("conv-1")
-    assert entry.action == "request_handoff"
-    assert entry.entity_id == str(request.id)
-    assert entry.changes == {"reason": "customer_request", "customer_id": "noah_brown_6181"}
-    assert store.audit_log("another-conversation") == []
 
 
 def test_reads_write_nothing(store: SqlStore) -> None:

@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from kefu.config import PROJECT_ROOT
+from kefu.escalation import escalation_settings
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 ACTIONS_SOURCE = "\n".join(p.read_text() for p in (PROJECT_ROOT / "actions").glob("*.py"))
@@ -20,6 +21,8 @@ SERVER_SOURCE = "\n".join(
     for p in [*(PROJECT_ROOT / "kefu" / "channels").glob("*.py"), PROJECT_ROOT / "kefu" / "rasa_resilience.py"]
 )
 RESPONSES_IN_SERVER = set(re.findall(r'"(utter_\w+)"', SERVER_SOURCE)) | {"utter_restart"}
+# The escalation policy's offers are worded by kefu.yml (escalation.triggers.*.response).
+RESPONSES_IN_SERVER |= {trigger.response for trigger in escalation_settings().triggers.values()}
 RULES = yaml.safe_load((PROJECT_ROOT / "data" / "rules.yml").read_text())["rules"]
 # action_service_answer sends utter_<intent> for the intents its rules answer.
 SERVICE_INTENTS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -31,6 +31,7 @@ from kefu.channels.edge import (
     client_address,
     too_long_reply,
 )
+from kefu.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ class KefuRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
-    def __init__(self, edge: ChannelEdge | None = None) -> None:
+    def __init__(self, edge: ChannelEdge | None = None, store: Store | None = None) -> None:
         self.edge = edge or ChannelEdge.from_configuration()
+        self._store = store
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> KefuRestInput:
@@ -74,6 +76,8 @@ class KefuRestInput(RestInput):
                 logger.error("REST message of conversation %s failed: %s", message.sender_id, type(error).__name__)
                 failed = True
             replies = list(collector.messages) if isinstance(collector, CollectingOutputChannel) else []
+            # What a person (or Kefu, after a hand-back) said meanwhile comes first: it was said earlier.
+            replies = [*await self.queued_for(message.sender_id), *replies]
             if failed and not replies:
                 agent = getattr(request.app.ctx, "agent", None)
                 replies = [
@@ -82,6 +86,30 @@ class KefuRestInput(RestInput):
             return response.json(replies)
 
         return webhook
+
+    async def queued_for(self, sender_id: str) -> List[Dict[str, Any]]:
+        """Messages for this customer that REST could not push (agent replies), marked delivered now."""
+        from kefu.console.conversations import AGENT_MARK, blocking
+
+        try:
+            store = self.store()
+            queued = await blocking(store.undelivered_messages, sender_id)
+            await blocking(store.mark_delivered, [m.id for m in queued])
+        except Exception as error:  # noqa: BLE001 - they stay queued; the customer still gets Kefu's reply
+            logger.warning("queued messages of %s not read: %s", sender_id, type(error).__name__)
+            return []
+        replies = []
+        for queued_message in queued:
+            reply: Dict[str, Any] = {"recipient_id": sender_id, "text": queued_message.text}
+            if queued_message.author == "agent":
+                reply["metadata"] = {AGENT_MARK: queued_message.agent_name}
+            replies.append(reply)
+        return replies
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store()
+        return self._store
 
     def user_message(self, request: Request) -> UserMessage:
         body = _json_object(request)

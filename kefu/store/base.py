@@ -11,15 +11,23 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import re
-from typing import List, Sequence
+from decimal import Decimal
+from typing import Dict, List, Sequence
 
 from kefu.store.records import (
+    Agent,
+    AgentSession,
     AuditEntry,
     Customer,
-    HandoffRequest,
+    FeedbackEntry,
+    MessageSignals,
     Order,
     OrderSummary,
     Product,
+    Review,
+    Ticket,
+    TicketDraft,
+    TicketMessage,
 )
 
 ORDER_ID_PATTERN = re.compile(r"#?\s*w\s*(\d{7})\b", re.IGNORECASE)
@@ -40,6 +48,19 @@ class ChangeRefused(StoreError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class NeedsReview(ChangeRefused):
+    """The change is outside the automatic rules: an agent approves it first (the review queue)."""
+
+    def __init__(self, rule: str, amount: Decimal) -> None:
+        super().__init__("needs_review", rule)
+        self.rule = rule
+        self.amount = amount
+
+
+class UnknownRecord(StoreError):
+    """The ticket, review or agent named does not exist (or is no longer in a state to act on)."""
 
 
 class ConcurrentChange(StoreError):
@@ -94,12 +115,115 @@ class Store(abc.ABC):
     def find_products(self, text: str) -> List[Product]:
         """Products whose name the text mentions, best match first."""
 
-    # Human handoff and audit
+    # The human desk (tickets, review queue, agents): kefu/store/desk.py for SQL.
     @abc.abstractmethod
-    def request_handoff(
-        self, conversation_id: str, customer_id: str | None, reason: str, note: str = ""
-    ) -> HandoffRequest:
-        """Record that this conversation needs a human agent (written to the audit log)."""
+    def open_ticket(self, draft: TicketDraft) -> Ticket:
+        """A ticket for the conversation, with its transcript (audited).
+
+        A conversation has one active ticket at a time: when it has one already, that ticket is
+        returned, taking the draft's reason and pause when the draft pauses the conversation.
+        """
+
+    @abc.abstractmethod
+    def active_ticket(self, conversation_id: str) -> Ticket | None: ...
+
+    @abc.abstractmethod
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    @abc.abstractmethod
+    def list_tickets(self, states: Sequence[str]) -> List[Ticket]:
+        """Tickets in these states, oldest first (the inbox sorts them by priority)."""
+
+    @abc.abstractmethod
+    def ticket_messages(self, ticket_id: int, after_id: int = 0) -> List[TicketMessage]: ...
+
+    @abc.abstractmethod
+    def add_ticket_message(
+        self, ticket_id: int, author: str, text: str, agent_name: str | None = None, delivered: bool = True
+    ) -> TicketMessage: ...
+
+    @abc.abstractmethod
+    def update_ticket(
+        self,
+        ticket_id: int,
+        *,
+        state: str | None = None,
+        paused: bool | None = None,
+        assigned_to: str | None = None,
+        note: str | None = None,
+        actor: str = "kefu",
+    ) -> Ticket:
+        """Change a ticket's state, pause, agent or note (audited with ``actor``); raises UnknownRecord."""
+
+    @abc.abstractmethod
+    def undelivered_messages(self, conversation_id: str) -> List[TicketMessage]:
+        """Messages for the customer (an agent's, or Kefu's after a hand-back) that their channel could not push yet."""
+
+    @abc.abstractmethod
+    def mark_delivered(self, message_ids: Sequence[int]) -> None: ...
+
+    @abc.abstractmethod
+    def submit_review(
+        self, conversation_id: str, customer_id: str, plan: Dict[str, object], refused: NeedsReview, language: str
+    ) -> Review:
+        """Put a confirmed change that needs approval in the review queue (audited)."""
+
+    @abc.abstractmethod
+    def list_reviews(self, states: Sequence[str]) -> List[Review]: ...
+
+    @abc.abstractmethod
+    def get_review(self, review_id: int) -> Review | None: ...
+
+    @abc.abstractmethod
+    def decide_review(self, review_id: int, agent_name: str, approve: bool, reason: str = "") -> Review:
+        """Approve (the change is written, audited as the agent's) or decline a pending review.
+
+        Raises UnknownRecord for a review that is missing or already decided, and ChangeRefused
+        when the order no longer allows the change (the review stays pending)."""
+
+    @abc.abstractmethod
+    def add_agent(self, name: str, display_name: str, password_hash: str) -> Agent:
+        """Create an agent account, or replace the password and name of an existing one."""
+
+    @abc.abstractmethod
+    def get_agent(self, name: str) -> Agent | None: ...
+
+    @abc.abstractmethod
+    def agents_seen_since(self, moment: dt.datetime) -> int:
+        """How many agents used the console at or after ``moment`` (connected agents)."""
+
+    @abc.abstractmethod
+    def create_agent_session(
+        self, agent_name: str, token_hash: str, csrf_token: str, expires_at: dt.datetime
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def agent_session(self, token_hash: str, now: dt.datetime) -> AgentSession | None:
+        """The unexpired session of an active agent, marking the agent as seen now."""
+
+    @abc.abstractmethod
+    def end_agent_session(self, token_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    def record_feedback(
+        self,
+        conversation_id: str,
+        customer_id: str | None,
+        kind: str,
+        language: str,
+        sentiment_score: float | None,
+        text: str,
+    ) -> FeedbackEntry: ...
+
+    @abc.abstractmethod
+    def list_feedback(self, since: dt.datetime) -> List[FeedbackEntry]: ...
+
+    @abc.abstractmethod
+    def record_message_signals(self, signals: MessageSignals) -> None: ...
+
+    @abc.abstractmethod
+    def message_signals(self, since: dt.datetime, until: dt.datetime) -> List[MessageSignals]:
+        """The messages' signals with ``since <= at < until``, oldest first."""
 
     @abc.abstractmethod
     def audit_log(self, conversation_id: str | None = None) -> List[AuditEntry]: ...

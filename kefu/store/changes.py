@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kefu.config import ShopRules
 from kefu.store import models as m
-from kefu.store.base import ChangeRefused
+from kefu.store.base import ChangeRefused, NeedsReview
 from kefu.store.records import Address
 
 Changes = Dict[str, Any]
@@ -159,7 +159,10 @@ def change_items(
     }
 
 
-def request_return(order: m.OrderRow, rules: ShopRules, item_ids: Sequence[str], payment_method_id: str) -> Changes:
+def request_return(
+    order: m.OrderRow, rules: ShopRules, item_ids: Sequence[str], payment_method_id: str, recent_returns: int = 0
+) -> Changes:
+    """``recent_returns``: the customer's returns and exchanges within ``rules.returns_review_days``."""
     _require_status(order, rules.return_statuses, "returned")
     _payment_method(order.customer, payment_method_id)
     original = order.payments[0].payment_method_id if order.payments else None
@@ -168,7 +171,14 @@ def request_return(order: m.OrderRow, rules: ShopRules, item_ids: Sequence[str],
     )
     if not allowed:
         raise ChangeRefused("refund_destination", "a refund goes to the original payment method or a gift card")
-    _check_review(rules, sum((i.price for i in _require_items(order, item_ids)), Decimal(0)))
+    refund = sum((i.price for i in _require_items(order, item_ids)), Decimal(0))
+    _check_review(rules, refund)
+    if rules.returns_review_count and recent_returns >= rules.returns_review_count:
+        raise NeedsReview(
+            f"{recent_returns} returns or exchanges in {rules.returns_review_days} days "
+            f"(the limit is {rules.returns_review_count})",
+            refund,
+        )
     order.status = "return requested"
     order.return_items = sorted(item_ids)
     order.return_payment_method_id = payment_method_id
@@ -207,6 +217,4 @@ def change_customer_address(customer: m.CustomerRow, address: Address) -> Change
 
 def _check_review(rules: ShopRules, refund: Decimal) -> None:
     if refund > rules.refund_review_above:
-        raise ChangeRefused(
-            "needs_review", f"a refund of {refund:.2f} is above {rules.refund_review_above:.2f}: a human reviews it"
-        )
+        raise NeedsReview(f"a refund of {refund:.2f} is above {rules.refund_review_above:.2f}", refund)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -208,18 +209,136 @@ class AuditRow(Base):
     changes: Dict[str, Any] = Column(JSON, nullable=False)
 
 
-class HandoffRow(Base):
-    """A request for a human agent, with the reason and the conversation to pick up."""
+class TicketRow(Base):
+    """A conversation a human agent should see: why, how urgent, what was tried, who has it."""
 
-    __tablename__ = "handoff_requests"
+    __tablename__ = "tickets"
 
     id: int = Column(Integer, primary_key=True, autoincrement=True)
-    at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    created_at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+    updated_at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
     conversation_id: str = Column(String(255), nullable=False, index=True)
-    customer_id: str | None = Column(String(64))
+    channel: str = Column(String(64), nullable=False, default="")
+    customer_id: str | None = Column(String(64), index=True)
+    language: str = Column(String(8), nullable=False, default="en")
     reason: str = Column(String(64), nullable=False)
+    request_type: str | None = Column(String(32))
+    # open -> assigned -> (waiting for the customer) -> resolved; see kefu.store.records.TicketState
+    state: str = Column(String(32), nullable=False, default="open", index=True)
+    # True while the agent has the conversation (Rasa's ConversationPaused): the bot is silent.
+    paused: bool = Column(Boolean, nullable=False, default=False)
+    sentiment_scores: List[float] = Column(JSON, nullable=False, default=list)
+    order_ids: List[str] = Column(JSON, nullable=False, default=list)
+    order_value: Decimal | None = Column(Money)
+    # {"tried": [...], "failed_at": "...", "intents": [...]}: what Kefu did before the handoff.
+    summary: Dict[str, Any] = Column(JSON, nullable=False, default=dict)
+    customer_words: str = Column(Text, nullable=False, default="")
+    customer_words_english: str | None = Column(Text)
+    machine_translated: bool = Column(Boolean, nullable=False, default=False)
+    assigned_to: str | None = Column(String(64))
     note: str = Column(Text, nullable=False, default="")
-    status: str = Column(String(32), nullable=False, default="open")
+    first_agent_reply_at: dt.datetime | None = Column(DateTime(timezone=True))
+    resolved_at: dt.datetime | None = Column(DateTime(timezone=True))
+
+    messages = relationship(
+        "TicketMessageRow", back_populates="ticket", order_by="TicketMessageRow.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketMessageRow(Base):
+    """One line of a ticket's transcript: the customer's, Kefu's, an agent's or a system note."""
+
+    __tablename__ = "ticket_messages"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: int = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    author: str = Column(String(16), nullable=False)  # customer | bot | agent | system
+    agent_name: str | None = Column(String(64))
+    text: str = Column(Text, nullable=False)
+    # A message for the customer not yet handed to their channel (REST has no push).
+    delivered: bool = Column(Boolean, nullable=False, default=True)
+
+    ticket = relationship("TicketRow", back_populates="messages")
+
+
+class ReviewRow(Base):
+    """A change outside the automatic rules, waiting for an agent's approval (the review queue)."""
+
+    __tablename__ = "reviews"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    created_at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+    conversation_id: str = Column(String(255), nullable=False, index=True)
+    customer_id: str = Column(String(64), nullable=False)
+    ticket_id: int | None = Column(Integer, ForeignKey("tickets.id", ondelete="SET NULL"))
+    kind: str = Column(String(32), nullable=False)  # the change plan's kind: return, cancel, exchange
+    order_id: str = Column(String(16), nullable=False)
+    amount: Decimal = Column(Money, nullable=False)
+    rule: str = Column(Text, nullable=False)  # which rule sent it here, in words
+    plan: Dict[str, Any] = Column(JSON, nullable=False)  # the change exactly as the customer confirmed it
+    language: str = Column(String(8), nullable=False, default="en")
+    state: str = Column(String(16), nullable=False, default="pending", index=True)
+    decided_by: str | None = Column(String(64))
+    decided_at: dt.datetime | None = Column(DateTime(timezone=True))
+    decision_reason: str | None = Column(Text)
+
+
+class AgentRow(Base):
+    """A human agent's console account; the password only as an Argon2 hash."""
+
+    __tablename__ = "agents"
+
+    name: str = Column(String(64), primary_key=True)
+    display_name: str = Column(String(128), nullable=False)
+    password_hash: str = Column(String(255), nullable=False)
+    active: bool = Column(Boolean, nullable=False, default=True)
+    created_at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    last_seen_at: dt.datetime | None = Column(DateTime(timezone=True))
+
+
+class AgentSessionRow(Base):
+    """A logged-in console: the cookie's token only as a hash, with its CSRF token and expiry."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash: str = Column(String(64), primary_key=True)
+    agent_name: str = Column(String(64), ForeignKey("agents.name", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token: str = Column(String(64), nullable=False)
+    created_at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    expires_at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class MessageSignalRow(Base):
+    """What the NLU read off one customer message (never its text), for the daily report."""
+
+    __tablename__ = "message_signals"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+    conversation_id: str = Column(String(255), nullable=False, index=True)
+    channel: str = Column(String(64), nullable=False, default="")
+    language: str = Column(String(8), nullable=False, default="en")
+    intent: str = Column(String(64), nullable=False, default="")
+    request_type: str | None = Column(String(32))
+    sentiment_score: float | None = Column(Float)
+    # The message reached a person rather than Kefu (the conversation was paused).
+    to_agent: bool = Column(Boolean, nullable=False, default=False)
+
+
+class FeedbackRow(Base):
+    """What a customer said about the shop (feedback and complaints), for the shop's own review."""
+
+    __tablename__ = "feedback"
+
+    id: int = Column(Integer, primary_key=True, autoincrement=True)
+    at: dt.datetime = Column(DateTime(timezone=True), nullable=False, index=True)
+    conversation_id: str = Column(String(255), nullable=False)
+    customer_id: str | None = Column(String(64))
+    kind: str = Column(String(16), nullable=False)  # feedback | complaint
+    language: str = Column(String(8), nullable=False, default="en")
+    sentiment_score: float | None = Column(Float)
+    text: str = Column(Text, nullable=False)
 
 
 class WriteRequestRow(Base):

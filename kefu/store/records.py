@@ -151,15 +151,130 @@ class AuditEntry:
     changes: Dict[str, object]
 
 
+class TicketState:
+    """A ticket's states. Open: waiting for an agent; assigned: an agent has it (the conversation is
+    paused); waiting: the agent waits for the customer; resolved: done, the bot has it again."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    ACTIVE = (OPEN, ASSIGNED, WAITING)
+
+
 @dataclass(frozen=True)
-class HandoffRequest:
+class TranscriptLine:
+    at: dt.datetime
+    author: str  # customer | bot | agent | system
+    text: str
+    agent_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """What an action knows when it hands a conversation to a person."""
+
+    conversation_id: str
+    channel: str
+    customer_id: str | None
+    language: str
+    reason: str
+    request_type: str | None
+    sentiment_scores: Tuple[float, ...]
+    order_ids: Tuple[str, ...]
+    summary: Dict[str, object]
+    customer_words: str
+    customer_words_english: str | None
+    machine_translated: bool
+    transcript: Tuple[TranscriptLine, ...]
+    paused: bool  # the agent takes the conversation over; False: the ticket is for the record
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    at: dt.datetime
+    author: str
+    text: str
+    agent_name: str | None
+    delivered: bool
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    conversation_id: str
+    channel: str
+    customer_id: str | None
+    language: str
+    reason: str
+    request_type: str | None
+    state: str
+    paused: bool
+    sentiment_scores: Tuple[float, ...]
+    order_ids: Tuple[str, ...]
+    order_value: Decimal | None
+    summary: Dict[str, object]
+    customer_words: str
+    customer_words_english: str | None
+    machine_translated: bool
+    assigned_to: str | None
+    note: str
+    first_agent_reply_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+    @property
+    def lowest_sentiment(self) -> float | None:
+        return min(self.sentiment_scores) if self.sentiment_scores else None
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    created_at: dt.datetime
+    conversation_id: str
+    customer_id: str
+    ticket_id: int | None
+    kind: str
+    order_id: str
+    amount: Decimal
+    rule: str
+    plan: Dict[str, object]
+    language: str
+    state: str  # pending | approved | declined
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    display_name: str
+    password_hash: str
+    active: bool
+    last_seen_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AgentSession:
+    agent: Agent
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
     id: int
     at: dt.datetime
     conversation_id: str
     customer_id: str | None
-    reason: str
-    note: str
-    status: str
+    kind: str
+    language: str
+    sentiment_score: float | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -170,3 +285,17 @@ class ChangeResult:
     order: Order | None = None
     customer: Customer | None = None
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class MessageSignals:
+    """What the NLU read off one customer message; the text itself is not kept."""
+
+    at: dt.datetime
+    conversation_id: str
+    channel: str
+    language: str
+    intent: str
+    request_type: str | None
+    sentiment_score: float | None
+    to_agent: bool

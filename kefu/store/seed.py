@@ -197,8 +197,13 @@ _TABLES_CHILD_FIRST = (
     m.ProductRow,
     m.CustomerRow,
     m.AuditRow,
-    m.HandoffRow,
+    m.ReviewRow,
+    m.TicketMessageRow,
+    m.TicketRow,
+    m.FeedbackRow,
+    m.MessageSignalRow,
     m.IdentificationFailureRow,
+    m.WriteRequestRow,
 )
 
 
@@ -216,7 +221,8 @@ def seed_store(
 ) -> None:
     """Fill an empty store from the seed files; with ``reset``, empty it first.
 
-    A reset also empties the audit log, the handoff requests and the counted failed identifications.
+    A reset also empties the audit log, the tickets, reviews and feedback, the counted failed
+    identifications and the applied write requests; agent accounts are kept.
     """
     data = read_seed(seed_dir)
     with store.session() as session:

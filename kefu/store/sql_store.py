@@ -17,6 +17,8 @@ from kefu.config import ShopRules
 from kefu.store import changes
 from kefu.store import models as m
 from kefu.store.base import ChangeRefused, ConcurrentChange, Store, StoreUnavailable
+from kefu.store.clock import as_utc, now_utc
+from kefu.store.desk import SqlDesk
 from kefu.store.matching import rank_products
 from kefu.store.records import (
     Address,
@@ -24,7 +26,6 @@ from kefu.store.records import (
     ChangeResult,
     Customer,
     Fulfillment,
-    HandoffRequest,
     Order,
     OrderItem,
     OrderSummary,
@@ -59,21 +60,6 @@ def order_details() -> Tuple[Any, ...]:
         selectinload(m.OrderRow.fulfillments),
         selectinload(m.OrderRow.payments),
     )
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """``moment`` as an aware UTC datetime; a naive one is taken as UTC (what SQLite gives back).
-
-    SQLite stores datetimes as text without their offset, so every value written or compared
-    must be in the same zone for the comparison to mean the same as on PostgreSQL.
-    """
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
 
 
 def is_unavailable(error: DBAPIError) -> bool:
@@ -188,8 +174,11 @@ def _audit(row: m.AuditRow) -> AuditEntry:
     )
 
 
-class SqlStore(Store):
-    """Store backed by any database SQLAlchemy 1.4 supports."""
+class SqlStore(SqlDesk, Store):
+    """Store backed by any database SQLAlchemy 1.4 supports (the human desk in kefu/store/desk.py)."""
+
+    # Who the audit log names for this store's writes; an agent approving a review writes as itself.
+    actor = "kefu"
 
     def __init__(self, url: str, engine: Engine | None = None, rules: ShopRules | None = None) -> None:
         if rules is None:
@@ -292,39 +281,7 @@ class SqlStore(Store):
         # Fifty product types: ranking in Python is simpler and as fast as a LIKE query.
         return rank_products(text, self.list_products())
 
-    # Handoff and audit
-
-    def request_handoff(
-        self, conversation_id: str, customer_id: str | None, reason: str, note: str = ""
-    ) -> HandoffRequest:
-        with self.session() as session:
-            row = m.HandoffRow(
-                at=now_utc(),
-                conversation_id=conversation_id,
-                customer_id=customer_id,
-                reason=reason,
-                note=note,
-                status="open",
-            )
-            session.add(row)
-            session.flush()
-            self._audit(
-                session,
-                conversation_id,
-                "request_handoff",
-                "handoff_request",
-                str(row.id),
-                {"reason": reason, "customer_id": customer_id},
-            )
-            return HandoffRequest(
-                row.id,
-                row.at,
-                row.conversation_id,
-                row.customer_id,
-                row.reason,
-                row.note,
-                row.status,
-            )
+    # Audit
 
     def audit_log(self, conversation_id: str | None = None) -> List[AuditEntry]:
         with self.session() as session:
@@ -417,7 +374,9 @@ class SqlStore(Store):
             order_id,
             conversation_id,
             request_id,
-            lambda session, order: changes.request_return(order, self.rules, item_ids, payment_method_id),
+            lambda session, order: changes.request_return(
+                order, self.rules, item_ids, payment_method_id, self._recent_returns(session, customer_id)
+            ),
         )
 
     def exchange_items(
@@ -459,6 +418,22 @@ class SqlStore(Store):
         return self._change(
             "change_customer_address", "customer", customer_id, conversation_id, request_id, apply, result
         )
+
+    def _recent_returns(self, session: Session, customer_id: str) -> int:
+        """The customer's returns and exchanges requested within ``rules.returns_review_days``."""
+        since = now_utc() - dt.timedelta(days=self.rules.returns_review_days)
+        query = (
+            select(func.count())
+            .select_from(m.AuditRow)
+            .join(m.OrderRow, m.OrderRow.id == m.AuditRow.entity_id)
+            .where(
+                m.AuditRow.entity == "order",
+                m.AuditRow.action.in_(("return_items", "exchange_items")),
+                m.AuditRow.at >= since,
+                m.OrderRow.customer_id == customer_id,
+            )
+        )
+        return int(session.scalar(query) or 0)
 
     def _order_for_update(self, session: Session, customer_id: str, order_id: str) -> m.OrderRow:
         row = session.scalars(
@@ -510,7 +485,7 @@ class SqlStore(Store):
                 if request_id and session.get(m.WriteRequestRow, request_id) is not None:
                     return result(session, True)
                 changed, _row = apply(session)
-                self._audit(session, conversation_id, action, entity, entity_id, changed)
+                self._audit(session, conversation_id, action, entity, entity_id, changed, self.actor)
                 if request_id:
                     session.add(
                         m.WriteRequestRow(request_id=request_id, at=now_utc(), action=action, entity_id=entity_id)
