@@ -87,8 +87,8 @@ def offer_human_events(
     """Ask whether the customer wants a person, then wait for the yes or no (handled by rules)."""
     dispatcher.utter_message(response=response)
     return [
-        SlotSet("handoff_offered", True),
         SlotSet("handoff_reason", Reason(reason).value),
+        SlotSet("handoff_offered", True),
         FollowupAction("action_listen"),
     ]
 

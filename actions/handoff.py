@@ -195,7 +195,11 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_done", ticket_id=ticket.id, minutes=wait.minutes)
         else:
             dispatcher.utter_message(response="utter_handoff_after_hours", ticket_id=ticket.id, back_at=wait.back_at)
-        events: EventList = [SlotSet("handoff_offered", False), SlotSet("ticket_id", float(ticket.id))]
+        events: EventList = [
+            SlotSet("handoff_reason", reason.value),
+            SlotSet("handoff_offered", False),
+            SlotSet("ticket_id", float(ticket.id)),
+        ]
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         return [*events, ConversationPaused()]

@@ -63,16 +63,19 @@ def reason(events: List[Dict[str, Any]]) -> Reason | None:
     return trigger.reason if trigger else None
 
 
+MOOD_TURNS = int(SETTINGS.triggers[Reason.NEGATIVE_MOOD].number("turns"))
+FALLBACK_TURNS = int(SETTINGS.triggers[Reason.REPEATED_FALLBACK].number("turns"))
+# As many negative messages in a row as kefu.yml asks for (mild ones: no sharp drop, no complaint).
 ANGRY = [
-    *listening(turn("this is taking forever", "complaint", "action_complaint", -0.5, request_type="complaint")),
-    *listening(turn("still nothing, so frustrating", "track_order", "action_order_status", -0.5)),
-    *turn("honestly terrible", "track_order", "action_order_status", -0.5),
-]
+    event
+    for n in range(MOOD_TURNS)
+    for event in [*turn(f"still nothing, so slow ({n})", "track_order", "action_order_status", -0.45), act("action_listen")]
+][:-1]
 
 
-def test_three_negative_messages_in_a_row_bring_the_offer() -> None:
+def test_negative_messages_in_a_row_bring_the_offer() -> None:
     assert reason(ANGRY) is Reason.NEGATIVE_MOOD
-    assert reason(ANGRY[:-2]) is None  # two are not enough
+    assert reason(ANGRY[:-3]) is None  # one fewer is not enough
 
 
 def test_a_calm_or_terse_customer_is_never_escalated() -> None:
@@ -90,7 +93,7 @@ def test_a_calm_or_terse_customer_is_never_escalated() -> None:
 def test_a_sharp_drop_in_mood_brings_the_offer() -> None:
     events = [
         *listening(turn("thanks!", "thank", "utter_you_are_welcome", 0.6)),
-        *turn("this is unacceptable, you people are useless", "track_order", "action_order_status", -0.7),
+        *turn("this is unacceptable, you people are useless", "track_order", "action_order_status", -0.5),
     ]
     assert reason(events) is Reason.SENTIMENT_DROP
     mild = [
@@ -117,10 +120,12 @@ def test_asking_for_a_person_wins_in_any_state() -> None:
 
 def test_repeated_fallbacks_and_repeated_requests() -> None:
     fallbacks = [
-        *listening(turn("asdf", "nlu_fallback", "action_fallback")),
-        *turn("qwer zxcv", "nlu_fallback", "action_fallback"),
-    ]
+        event
+        for n in range(FALLBACK_TURNS)
+        for event in [*turn(f"asdf {n}", "nlu_fallback", "action_fallback"), act("action_listen")]
+    ][:-1]
     assert reason(fallbacks) is Reason.REPEATED_FALLBACK
+    assert reason(fallbacks[:-3]) is None
     out_of_scope = [
         *listening(turn("tell me a joke", "out_of_scope", "utter_out_of_scope")),
         *turn("what's the weather", "out_of_scope", "utter_out_of_scope"),

@@ -251,9 +251,11 @@ class AgentConsoleInput(InputChannel):
 
     async def take(self, request: Request, session: AgentSession, ticket_id: int, conversation_id: str) -> HTTPResponse:
         actor = f"agent:{session.agent.name}"
+        # Taking a ticket is taking the conversation: Kefu falls silent until the agent hands back.
+        await self.conversations(request).pause(conversation_id)
         ticket = await blocking(
             lambda: self.store.update_ticket(
-                ticket_id, state=TicketState.ASSIGNED, assigned_to=session.agent.name, actor=actor
+                ticket_id, state=TicketState.ASSIGNED, paused=True, assigned_to=session.agent.name, actor=actor
             )
         )
         return _json({"ticket": {"id": ticket.id, "state": ticket.state, "assigned_to": ticket.assigned_to}})

@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict, List
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
-from rasa.shared.core.events import BotUttered, SlotSet
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, SlotSet
 
 from kefu.store import Store
 
@@ -82,6 +83,14 @@ class Conversations:
                 await self.agent.tracker_store.save(tracker)
         return "live" if delivered else "queued"
 
+    async def pause(self, conversation_id: str) -> None:
+        """The agent has the conversation now: Kefu stops answering (Rasa's ConversationPaused)."""
+        async with self.agent.lock_store.lock(conversation_id):
+            tracker = await self.agent.tracker_store.retrieve(conversation_id)
+            if tracker is not None and not tracker.is_paused():
+                tracker.update(ConversationPaused())
+                await self.agent.tracker_store.save(tracker)
+
     async def run_action(
         self, conversation_id: str, ticket_id: int | None, action: str, slots: Dict[str, Any] | None = None
     ) -> str:
@@ -95,6 +104,12 @@ class Conversations:
             output = await self._output(conversation_id)
             collector = CollectingOutputChannel() if output is None else None
             await self.agent.execute_action(conversation_id, action, output or collector, "console", 1.0)
+            # Then Kefu listens, as after any action it ends a turn with: the customer's next
+            # message is read in the usual state (rules expect the listen before a message).
+            tracker = await self.agent.tracker_store.retrieve(conversation_id)
+            if tracker is not None and tracker.latest_action_name != ACTION_LISTEN_NAME:
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+                await self.agent.tracker_store.save(tracker)
         if collector is None:
             return "live"
         for message in collector.messages:

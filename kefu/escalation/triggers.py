@@ -8,7 +8,7 @@ calls ``detect`` again to know why it offers. Thresholds come from kefu.yml
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict
 
 from kefu.escalation.conversation import ConversationView, UserTurn
 from kefu.escalation.reasons import TRIGGERS, Reason
@@ -78,9 +78,10 @@ def repeated_fallback(view: ConversationView, trigger: Trigger) -> bool:
     return len(recent) == needed and all(_not_understood(t) for t in recent)
 
 
-def _request_key(turn: UserTurn) -> Tuple[str, Tuple[str, ...]]:
+def _same_request(turn: UserTurn, latest: UserTurn) -> bool:
     # The same intent about another order is another request ("and #W2?"), not a repeat.
-    return turn.intent, turn.order_ids
+    other_order = bool(turn.order_ids and latest.order_ids and turn.order_ids != latest.order_ids)
+    return turn.intent == latest.intent and not other_order
 
 
 def repeated_request(view: ConversationView, trigger: Trigger) -> bool:
@@ -88,7 +89,7 @@ def repeated_request(view: ConversationView, trigger: Trigger) -> bool:
     if latest is None or latest.intent in NOT_A_REQUEST:
         return False
     window = view.fresh_turns[-int(trigger.number("within")) :]
-    repeats = sum(1 for t in window if _request_key(t) == _request_key(latest))
+    repeats = sum(1 for t in window if _same_request(t, latest))
     return repeats >= int(trigger.number("times"))
 
 

@@ -100,21 +100,29 @@ class EscalationPolicy(Policy):
         return self._prediction(probabilities, is_no_user_prediction=True, diagnostic_data=diagnostic_data)
 
     def decide(self, view: ConversationView, active_loop: str | None) -> Trigger | None:
-        """The trigger to act on now, if any (see the module's docstring for when)."""
-        if view.latest is None or view.slots.get("handoff_offered") is True:
-            return None
-        if view.turn_is_open:
-            trigger = detect(view, self.settings)
-            return trigger if trigger is not None and trigger.reason is Reason.ASKED_FOR_HUMAN else None
-        if not self._kefu_has_answered(view, active_loop):
-            return None
-        trigger = detect(view, self.settings)
-        return trigger if trigger is not None and trigger.reason is not Reason.ASKED_FOR_HUMAN else None
+        return decide(view, active_loop, self.settings, self.config)
 
-    def _kefu_has_answered(self, view: ConversationView, active_loop: str | None) -> bool:
-        action = view.latest_action
-        if active_loop or action in SILENT_ACTIONS or action in ESCALATION_ACTIONS or not view.latest.bot_actions:
-            return False
-        if action.endswith("_form") or action in self.config["waits_for_answer"]:
-            return False
-        return not any(action.startswith(prefix) for prefix in self.config["waits_for_answer_prefixes"])
+
+def decide(
+    view: ConversationView, active_loop: str | None, settings: EscalationSettings, config: Dict[str, Any]
+) -> Trigger | None:
+    """The trigger to act on now, if any (see the module's docstring for when)."""
+    if view.latest is None or view.slots.get("handoff_offered") is True:
+        return None
+    if view.turn_is_open:
+        trigger = detect(view, settings)
+        return trigger if trigger is not None and trigger.reason is Reason.ASKED_FOR_HUMAN else None
+    if not kefu_has_answered(view, active_loop, config):
+        return None
+    trigger = detect(view, settings)
+    return trigger if trigger is not None and trigger.reason is not Reason.ASKED_FOR_HUMAN else None
+
+
+def kefu_has_answered(view: ConversationView, active_loop: str | None, config: Dict[str, Any]) -> bool:
+    """Kefu has answered the latest message and is not waiting for an answer of its own."""
+    action = view.latest_action
+    if active_loop or action in SILENT_ACTIONS or action in ESCALATION_ACTIONS or not view.latest.bot_actions:
+        return False
+    if action.endswith("_form") or action in config["waits_for_answer"]:
+        return False
+    return not any(action.startswith(prefix) for prefix in config["waits_for_answer_prefixes"])

@@ -1,0 +1,83 @@
+"""One Kefu as `make run` starts it, with the agent console, an agent account and settings for
+handoff tests: agents work around the clock (the wait message does not depend on the hour CI
+runs) and refunds above 100 go to the review queue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+import yaml
+
+from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
+from kefu.security.audit import HttpReply, ServedKefu, http
+from kefu.store import SqlStore, open_store
+
+AGENT, AGENT_NAME, PASSWORD = "alice", "Alice", "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
+    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
+        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
+    work = tmp_path_factory.mktemp("desk")
+    db = work / "kefu.db"
+    shutil.copy(template_db, db)
+    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    settings["rules"]["refund_review_above"] = 100.0
+    settings["authentication"]["lockout"]["per_source"] = 1000
+    settings["escalation"]["hours"].update(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="23:59")
+    config = work / "kefu.yml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    made = subprocess.run(
+        [sys.executable, "-m", "kefu.console", "add-agent", AGENT, "--display-name", AGENT_NAME, "--password-stdin"],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KEFU_STORE_URL=f"sqlite:///{db}", KEFU_CONFIG=str(config)),
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    kefu = ServedKefu(f"sqlite:///{db}", work, env={"KEFU_CONFIG": str(config)})
+    yield kefu
+    kefu.stop()
+
+
+@pytest.fixture(scope="module")
+def desk_store(desk: ServedKefu) -> Iterator[SqlStore]:
+    store = open_store(desk.env["KEFU_STORE_URL"])
+    yield store
+    store.engine.dispose()
+
+
+class ConsoleClient:
+    """The console's JSON API as the page uses it: a session cookie and the CSRF header."""
+
+    def __init__(self, kefu: ServedKefu) -> None:
+        self.base = f"{kefu.url}/webhooks/console"
+        self.cookie = ""
+        self.csrf = ""
+
+    def login(self, name: str = AGENT, password: str = PASSWORD) -> HttpReply:
+        reply = http("POST", f"{self.base}/api/login", {"name": name, "password": password})
+        if reply.status == 200:
+            jar: SimpleCookie = SimpleCookie(reply.headers.get("set-cookie", ""))
+            self.cookie = f"kefu_console={jar['kefu_console'].value}"
+            self.csrf = reply.body["csrf"]
+        return reply
+
+    def get(self, path: str) -> HttpReply:
+        return http("GET", f"{self.base}/{path}", headers={"Cookie": self.cookie} if self.cookie else {})
+
+    def post(self, path: str, body: Dict[str, Any] | None = None, csrf: bool = True) -> HttpReply:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        if csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return http("POST", f"{self.base}/{path}", body or {}, headers=headers)
