@@ -130,15 +130,22 @@ def what_kefu_did(events: Iterable[Mapping[str, Any]]) -> Tuple[bool, str | None
     """Whether Kefu brought in a person, and the reason it gave.
 
     An offer is the ``handoff_offered`` slot turning true (the policy's offers and those actions
-    make after an answer only a person can settle); a handoff is ``action_handoff``.
+    make after an answer only a person can settle); a handoff is ``action_handoff``, whose own
+    events name the reason.
     """
+    events = list(events)
     reason = None
-    for event in events:
+    for index, event in enumerate(events):
         if event.get("event") == "slot" and event.get("name") == "handoff_reason" and event.get("value"):
             reason = event["value"]
         if event.get("event") == "slot" and event.get("name") == "handoff_offered" and event.get("value") is True:
             return True, reason
         if event.get("event") == "action" and event.get("name") == "action_handoff":
+            for later in events[index + 1 :]:
+                if later.get("event") in ("action", "user"):
+                    break
+                if later.get("event") == "slot" and later.get("name") == "handoff_reason" and later.get("value"):
+                    return True, later["value"]
             return True, reason or "asked_for_human"
     return False, None
 
@@ -310,10 +317,9 @@ def write_reports(report: Dict[str, Any]) -> None:
     def did(row: Dict[str, Any]) -> str:
         return f"brought in a person ({row['reason'] or 'no reason recorded'})" if row["escalated"] else "no escalation"
 
-    lines += [
-        f"- `{row['id']}` ({row['persona']}): expected {row['expect']}, Kefu: {did(row)}"
-        for row in wrong
-    ] or ["- none"]
+    lines += [f"- `{row['id']}` ({row['persona']}): expected {row['expect']}, Kefu: {did(row)}" for row in wrong] or [
+        "- none"
+    ]
     (REPORTS / "escalation.md").write_text("\n".join(lines) + "\n")
 
 

@@ -69,7 +69,7 @@ FALLBACK_TURNS = int(SETTINGS.triggers[Reason.REPEATED_FALLBACK].number("turns")
 ANGRY = [
     event
     for n in range(MOOD_TURNS)
-    for event in [*turn(f"still nothing, so slow ({n})", "track_order", "action_order_status", -0.45), act("action_listen")]
+    for event in listening(turn(f"still nothing, so slow ({n})", "track_order", "action_order_status", -0.45))
 ][:-1]
 
 
@@ -122,7 +122,7 @@ def test_repeated_fallbacks_and_repeated_requests() -> None:
     fallbacks = [
         event
         for n in range(FALLBACK_TURNS)
-        for event in [*turn(f"asdf {n}", "nlu_fallback", "action_fallback"), act("action_listen")]
+        for event in listening(turn(f"asdf {n}", "nlu_fallback", "action_fallback"))
     ][:-1]
     assert reason(fallbacks) is Reason.REPEATED_FALLBACK
     assert reason(fallbacks[:-3]) is None

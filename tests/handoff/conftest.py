@@ -32,7 +32,9 @@ def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     settings["rules"]["refund_review_above"] = 100.0
     settings["authentication"]["lockout"]["per_source"] = 1000
-    settings["escalation"]["hours"].update(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="23:59")
+    settings["escalation"]["hours"].update(
+        days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="23:59"
+    )
     config = work / "kefu.yml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True))
     made = subprocess.run(

@@ -8,7 +8,12 @@ nothing of the console answers without a session and its CSRF token.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from typing import Any, Dict, List
+
 import pytest
+import socketio
 
 from kefu.security.audit import Customer, ServedKefu, http
 from kefu.store import SqlStore
@@ -131,3 +136,36 @@ def test_a_severe_complaint_is_handed_over_and_calm_customers_are_not(desk: Serv
         replies = [calm.say(text) for text in messages]
         assert not any("ticket #" in reply or "colleague" in reply for reply in replies), replies
         assert desk_store.active_ticket(calm.sender) is None
+
+
+async def widget_conversation(desk: ServedKefu, desk_store: SqlStore) -> tuple[List[Dict[str, Any]], str]:
+    """A widget (Socket.IO) customer asks for a person; the agent replies from the console."""
+    client = socketio.AsyncClient()
+    received: asyncio.Queue = asyncio.Queue()
+    client.on("bot_uttered", lambda data: received.put_nowait(data))
+    await client.connect(desk.url, socketio_path="/socket.io", transports=["polling"])
+    session = uuid.uuid4().hex
+    await client.emit("session_request", {"session_id": session})
+    try:
+        await client.emit("user_uttered", {"message": "I'd like to speak to a human please", "session_id": session})
+        messages = [await asyncio.wait_for(received.get(), 30)]
+        ticket = desk_store.active_ticket(session)
+        assert ticket is not None and ticket.channel == "socketio"
+
+        def agent_replies() -> str:
+            agent = ConsoleClient(desk)
+            agent.login()
+            return agent.post(f"api/tickets/{ticket.id}/reply", {"text": "Alice here, live."}).body["delivered"]
+
+        delivered = await asyncio.get_running_loop().run_in_executor(None, agent_replies)
+        messages.append(await asyncio.wait_for(received.get(), 30))
+    finally:
+        await client.disconnect()
+    return messages, delivered
+
+
+def test_an_agent_reply_reaches_a_widget_customer_at_once(desk: ServedKefu, desk_store: SqlStore) -> None:
+    (handed, reply), delivered = asyncio.run(widget_conversation(desk, desk_store))
+    assert "ticket #" in handed["text"]
+    assert delivered == "live"
+    assert reply == {"text": "Alice here, live.", "metadata": {"agent": AGENT_NAME}}
