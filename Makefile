@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.kefu-installed
 MODEL     := models/kefu.tar.gz
 TRAINING  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: run shell test install store train lint bench bench-security bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
+.PHONY: run shell test install store train lint bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
 
 help:
 	@echo "make run      install, prepare the store, train if needed, start Kefu (REST + Socket.IO)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test     install and run the whole test suite"
 	@echo "make bench    load benchmarks over REST: order status vs stock rasa init, returns/exchanges"
 	@echo "make bench-security  the hostile corpus and long messages against Kefu as make run starts it"
+	@echo "make bench-escalation  escalation precision and recall on the labelled conversations"
 	@echo "make bench-nlu  intent, out-of-scope and sentiment quality on outside data vs stock Rasa"
 	@echo "make bench-generation / bench-translation  grounded answers; chrF and BLEU on NTREX"
 	@echo "make bench-recommender  recommender quality on real purchases vs popularity, EASE, ALS..."
@@ -67,6 +68,10 @@ bench: install store train
 # The hostile corpus against Kefu as `make run` starts it; bystander latency under long messages.
 bench-security: install store train
 	$(PY) benchmarks/security.py
+
+# When Kefu brings in a person, on the team's labelled conversations (tune half / test half).
+bench-escalation: install store train
+	$(PY) benchmarks/escalation.py
 
 # NLU quality on outside data (Bitext, CLINC150, UCI), Kefu against Rasa's stock pipeline.
 bench-nlu: install train

@@ -24,8 +24,12 @@ Extracted = Dict[str, Any]
 logger = logging.getLogger(__name__)
 
 
-def keep_for_agent(tracker: Tracker) -> None:
-    """A person has the conversation (it is paused): the customer's message goes to their ticket."""
+def keep_for_agent(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    """A person has the conversation (it is paused): the customer's message goes to their ticket.
+
+    Until an agent has written, Kefu says the message reached the ticket (silence would look like
+    a lost message); once the agent is in the conversation, Kefu keeps quiet.
+    """
     from actions.common import store
 
     text = tracker.latest_message.get("text")
@@ -35,6 +39,8 @@ def keep_for_agent(tracker: Tracker) -> None:
         ticket = store().active_ticket(tracker.sender_id)
         if ticket is not None:
             store().add_ticket_message(ticket.id, "customer", text)
+            if ticket.first_agent_reply_at is None:
+                dispatcher.utter_message(response="utter_handoff_waiting", ticket_id=ticket.id)
     except StoreUnavailable:
         logger.warning("message of paused conversation %s not kept: store unavailable", tracker.sender_id)
 
@@ -85,7 +91,7 @@ class ReadMessageSignals(ValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
         if tracker.is_paused():
-            keep_for_agent(tracker)
+            keep_for_agent(tracker, dispatcher)
         count_message(tracker, events)
         return events
 

@@ -99,14 +99,19 @@ def main() -> None:
         foreign = ForeignData.of_store(store, ME)
         before, audit_before = export_store(store), len(store.audit_log())
         outcomes = []
+
+        def identify(chat: Customer) -> None:
+            chat.say("where are my orders?")
+            assert "verified" in chat.say(f"my email is {values['my_email']} and my zip code is {values['my_zip']}")
+
         for identified in (False, True):
             chat = Customer(kefu)
             if identified:
-                chat.say("where are my orders?")
-                assert "verified" in chat.say(f"my email is {values['my_email']} and my zip code is {values['my_zip']}")
-            outcomes += replay_corpus(chat, messages, foreign)
+                identify(chat)
+            outcomes += replay_corpus(chat, messages, foreign, identify if identified else None)
         wrongly_written = int(export_store(store) != before)
-        wrongly_written += sum(1 for e in store.audit_log()[audit_before:] if e.action != "request_handoff")
+        # Tickets for a person are the only writes allowed, never shop data.
+        wrongly_written += sum(1 for e in store.audit_log()[audit_before:] if e.entity != "ticket")
 
         longest = ("my order has not arrived and I have been waiting for weeks now " * 40)[
             : security_settings().max_message_chars

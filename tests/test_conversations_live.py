@@ -232,13 +232,13 @@ def test_declining_identification_leaves_the_form(live: Live, unchanged_store: N
     assert "automated assistant" in chat.say("are you a bot?")
 
 
-def test_asking_for_a_human_records_a_handoff(live: Live) -> None:
+def test_asking_for_a_human_opens_a_ticket_and_pauses(live: Live) -> None:
     chat = live.conversation()
     reply = chat.say("I want to talk to a real person")
-    assert "human agent" in reply
-    (entry,) = [e for e in live.store.audit_log(chat.sender) if e.action == "request_handoff"]
-    assert entry.changes["reason"] == "customer_request"
-    assert f"#{entry.entity_id}" in reply
+    ticket = live.store.active_ticket(chat.sender)
+    assert ticket is not None and ticket.paused and ticket.reason == "asked_for_human"
+    assert f"ticket #{ticket.id}" in reply and "colleague" in reply
+    assert [e.action for e in live.store.audit_log(chat.sender)] == ["open_ticket"]
 
 
 def test_fallback_rephrases_then_offers_a_human(live: Live) -> None:
@@ -246,19 +246,21 @@ def test_fallback_rephrases_then_offers_a_human(live: Live) -> None:
     # real message is the model's business, what follows a low one is the dialogue's.
     chat = live.conversation()
     assert "say it another way" in chat.say("/nlu_fallback")
-    second = chat.say("/nlu_fallback")
-    assert "still not sure" in second and "human agent" in second
-    assert "request #" in chat.say("yes please")
-    (entry,) = live.store.audit_log(chat.sender)
-    assert entry.changes["reason"] == "not_understood"
+    assert "still not sure" in chat.say("/nlu_fallback")
+    third = chat.say("/nlu_fallback")  # kefu.yml escalation.triggers.repeated_fallback.turns
+    assert "still not sure" in third and "colleague" in third
+    assert "ticket #" in chat.say("yes please")
+    ticket = live.store.active_ticket(chat.sender)
+    assert ticket.reason == "repeated_fallback" and ticket.paused
 
 
 def test_declining_the_offered_human(live: Live) -> None:
     chat = live.conversation()
-    chat.say("/nlu_fallback")
-    chat.say("/nlu_fallback")
+    for _ in range(3):
+        chat.say("/nlu_fallback")
     assert "No problem" in chat.say("no thanks")
     assert live.store.audit_log(chat.sender) == []
+    assert live.store.active_ticket(chat.sender) is None
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict
 
 import pytest
@@ -67,15 +68,21 @@ def test_a_chinese_customer_is_answered_in_chinese_and_ok_keeps_the_language(liv
     assert "取消" in chat.say("取消订单要收费吗？")
 
 
-def test_a_complaint_is_answered_with_a_human_offer_and_the_mood_is_kept(live: Live) -> None:
+def test_a_complaint_gets_an_apology_and_a_ticket_and_the_mood_is_kept(live: Live) -> None:
     chat = live.conversation()
     answer = chat.say("I want to file a complaint, the package came damaged and support ignored me twice")
     assert "sorry" in answer.lower()
-    assert "human agent" in answer
+    ticket = live.store.active_ticket(chat.sender)
+    assert ticket is not None and f"ticket #{ticket.id}" in answer
+    # How angry it reads decides whether a person takes over at once (escalation.triggers).
+    assert ticket.reason in ("complaint", "severe_complaint")
+    assert ticket.paused is (ticket.reason == "severe_complaint")
+    since = ticket.created_at - dt.timedelta(minutes=5)
+    (feedback,) = [f for f in live.store.list_feedback(since) if f.conversation_id == chat.sender]
+    assert feedback.kind == "complaint"
     assert chat.slot("sentiment") == "negative"
     assert chat.slot("negative_streak") == 1.0
     assert chat.slot("request_type") == "complaint"
-    assert chat.slot("handoff_offered") is True
 
 
 def test_contact_details_come_from_the_settings(live: Live) -> None:

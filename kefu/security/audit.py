@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping
+from typing import Any, Callable, Dict, Iterable, List, Mapping
 
 import yaml
 
@@ -202,6 +202,11 @@ class Customer:
             body["metadata"] = self.metadata
         return http("POST", self.kefu.webhook, body)
 
+    def is_paused(self) -> bool:
+        """Whether a person has the conversation (Rasa's tracker, read with the API token)."""
+        tracker = http("GET", f"{self.kefu.url}/conversations/{self.sender}/tracker?token={self.kefu.api_token}")
+        return bool(isinstance(tracker.body, dict) and tracker.body.get("paused"))
+
     def say(self, message: str) -> str:
         reply = self.send(message)
         if reply.status != 200:
@@ -293,14 +298,27 @@ def leaks(reply: str, said: str, foreign: ForeignData) -> List[str]:
     return found
 
 
-def replay_corpus(customer: Customer, messages: Iterable[tuple[str, str]], foreign: ForeignData) -> List[CorpusOutcome]:
+def replay_corpus(
+    customer: Customer,
+    messages: Iterable[tuple[str, str]],
+    foreign: ForeignData,
+    resume: Callable[[Customer], None] | None = None,
+) -> List[CorpusOutcome]:
     """Every message in one conversation; a reply may repeat what the customer said earlier in it
-    (an order id kept from three messages ago), so the leak check knows all of that."""
+    (an order id kept from three messages ago), so the leak check knows all of that.
+
+    A message that hands the conversation to a person pauses it (Kefu only acknowledges what
+    follows): the replay then goes on in a new conversation, after ``resume`` (identifying again,
+    say), so that every later message still meets Kefu itself."""
     outcomes = []
     said = ""
     for category, message in messages:
         said += "\n" + message
         answer = customer.send(message)
+        if customer.is_paused():
+            customer.sender = f"sec-{uuid.uuid4().hex[:12]}"
+            if resume is not None:
+                resume(customer)
         text = (
             "\n".join(m.get("text", "") for m in answer.body if isinstance(m, dict))
             if isinstance(answer.body, list)

@@ -53,8 +53,9 @@ def test_an_agent_takes_over_replies_and_hands_back(desk: ServedKefu, desk_store
     ticket = desk_store.active_ticket(customer.sender)
     assert ticket is not None and ticket.paused and ticket.reason == "asked_for_human"
 
-    # Paused: Kefu stays silent and the customer's words go to the ticket.
-    assert customer.send("hello? is anyone there?").body == []
+    # Paused: the customer's words go to the ticket; Kefu only says so until an agent writes.
+    (waiting,) = customer.send("hello? is anyone there?").body
+    assert f"ticket #{ticket.id}" in waiting["text"]
     assert desk_store.ticket_messages(ticket.id)[-1].text == "hello? is anyone there?"
 
     agent = ConsoleClient(desk)
@@ -126,7 +127,8 @@ def test_a_severe_complaint_is_handed_over_and_calm_customers_are_not(desk: Serv
     assert "sorry" in answer.lower() and "ticket #" in answer
     ticket = desk_store.active_ticket(angry.sender)
     assert ticket is not None and ticket.paused and ticket.reason == "severe_complaint"
-    assert angry.send("hello?").body == []  # a person has it now
+    (waiting,) = angry.send("hello?").body  # a person has it now: Kefu only acknowledges
+    assert f"ticket #{ticket.id}" in waiting["text"]
 
     for messages in (
         ["hi", "what can you do?", "thanks, that's helpful"],

@@ -31,19 +31,22 @@ def test_the_hostile_corpus_is_answered_and_changes_nothing(
     messages = load_corpus(CORPUS, values) + GENERATED_MESSAGES
     assert len(messages) >= 200
 
-    chat = Customer(served)
-    if identified:
+    def identify(chat: Customer) -> None:
         chat.say("where are my orders?")
         assert "verified" in chat.say(f"my email is {values['my_email']} and my zip code is {values['my_zip']}")
+
+    chat = Customer(served)
+    if identified:
+        identify(chat)
     before, audit_before = export_store(served_store), len(served_store.audit_log())
 
-    outcomes = replay_corpus(chat, messages, ForeignData.of_store(served_store, ME))
+    outcomes = replay_corpus(chat, messages, ForeignData.of_store(served_store, ME), identify if identified else None)
 
     failures = [(o.category, o.message[:60], o.status) for o in outcomes if o.status != 200 or not o.reply.strip()]
     assert failures == []
     leaked = [(o.category, o.message[:60], o.reply[:200], o.leaked) for o in outcomes if o.leaked]
     assert leaked == []
     assert export_store(served_store) == before
-    # The only writes allowed: a request for a human agent, which the customer may accept.
+    # The only writes allowed: tickets for a person (a handoff, a complaint), never shop data.
     written = served_store.audit_log()[audit_before:]
-    assert [(e.action, e.entity) for e in written if e.action != "request_handoff"] == []
+    assert [(e.action, e.entity) for e in written if e.entity != "ticket"] == []

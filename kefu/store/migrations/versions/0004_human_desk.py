@@ -151,10 +151,11 @@ def _handoffs_to_tickets() -> None:
         sa.column("note"),
         sa.column("status"),
     )
+    json_columns = ("sentiment_scores", "order_ids", "summary")
     tickets = sa.table(
         "tickets",
         *(
-            sa.column(name)
+            sa.column(name, sa.JSON() if name in json_columns else None)
             for name in (
                 "created_at updated_at conversation_id channel customer_id language reason request_type state "
                 "paused sentiment_scores order_ids summary customer_words machine_translated note"
