@@ -267,7 +267,7 @@ class AgentConsoleInput(InputChannel):
         if not text:
             return _error("write a reply first", 400)
         ticket = await blocking(self.store.get_ticket, ticket_id)
-        if ticket.assigned_to is None:  # replying is taking: the customer now talks to this agent
+        if ticket.assigned_to is None or not ticket.paused:  # replying is taking: the customer talks to a person
             await self.take(request, session, ticket_id, conversation_id)
         delivered = await self.conversations(request).send_agent_message(
             conversation_id, ticket_id, text, session.agent.display_name
