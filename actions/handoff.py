@@ -15,7 +15,7 @@ import logging
 from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, ConversationResumed, FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, contact_email, offer_human_events, previous_bot_action, store
@@ -202,7 +202,10 @@ class ActionHandoff(Action):
         ]
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return [*events, ConversationPaused()]
+        # Kefu has finished its turn: it listens, then pauses. Rasa predicts nothing while paused,
+        # so without the listen the customer's next message (a /restart, or any message after the
+        # hand-back) would not be read in the state every rule expects.
+        return [*events, ActionExecuted("action_listen"), ConversationPaused()]
 
 
 class ActionHandback(Action):

@@ -39,7 +39,8 @@ def keep_for_agent(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
         ticket = store().active_ticket(tracker.sender_id)
         if ticket is not None:
             store().add_ticket_message(ticket.id, "customer", text)
-            if ticket.first_agent_reply_at is None:
+            restarting = (tracker.latest_message.get("intent") or {}).get("name") == "restart"
+            if ticket.first_agent_reply_at is None and not restarting:
                 dispatcher.utter_message(response="utter_handoff_waiting", ticket_id=ticket.id)
     except StoreUnavailable:
         logger.warning("message of paused conversation %s not kept: store unavailable", tracker.sender_id)

@@ -200,6 +200,9 @@ def test_policy_hands_over_at_once_when_asked_even_in_a_form(policy: EscalationP
     ]
     assert predicted(policy, domain, events) == "action_handoff"
     assert predicted(policy, domain, [*events, act("action_handoff")]) == "action_listen"
+    # The customer writes again (say /restart while an agent has it): the other policies answer.
+    again = [*events, act("action_handoff"), user("/restart", "restart")]
+    assert predicted(policy, domain, again) is None
 
 
 def test_policy_offers_after_kefu_answered_not_before(policy: EscalationPolicy, domain: Domain) -> None:

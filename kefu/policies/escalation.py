@@ -23,6 +23,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -82,8 +83,9 @@ class EscalationPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         own_actions = (self.config["offer_action"], self.config["handoff_action"])
-        if tracker.latest_action_name in own_actions:
-            # After an offer or a handoff Kefu waits for the customer (or the agent).
+        if last_action(tracker) in own_actions:
+            # Just after an offer or a handoff Kefu waits for the customer (or the agent). Not
+            # once they have written again: then the other policies answer (a /restart, say).
             return self._certain(domain, ACTION_LISTEN_NAME, {})
         view = read_conversation(event.as_dict() for event in tracker.applied_events())
         trigger = self.decide(view, tracker.active_loop_name)
@@ -101,6 +103,16 @@ class EscalationPolicy(Policy):
 
     def decide(self, view: ConversationView, active_loop: str | None) -> Trigger | None:
         return decide(view, active_loop, self.settings, self.config)
+
+
+def last_action(tracker: DialogueStateTracker) -> str | None:
+    """The last action run, if nothing the customer said came after it."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, ActionExecuted):
+            return event.action_name
+    return None
 
 
 def decide(

@@ -129,6 +129,9 @@ def test_a_severe_complaint_is_handed_over_and_calm_customers_are_not(desk: Serv
     assert ticket is not None and ticket.paused and ticket.reason == "severe_complaint"
     (waiting,) = angry.send("hello?").body  # a person has it now: Kefu only acknowledges
     assert f"ticket #{ticket.id}" in waiting["text"]
+    # The customer can still start over: Kefu is back (the ticket stays for the agents).
+    assert "start over" in angry.say("/restart") and not angry.is_paused()
+    assert desk_store.get_ticket(ticket.id).state == "open"
 
     for messages in (
         ["hi", "what can you do?", "thanks, that's helpful"],
