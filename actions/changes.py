@@ -666,7 +666,7 @@ class ActionApplyChange(Action):
         except NeedsReview as refused:
             # Outside the automatic rules: an agent decides in the review queue; the customer is told.
             language = tracker.get_slot("language") or "en"
-            store().open_ticket(await ticket_draft(tracker, Reason.REFUND_REVIEW, paused=False))
+            store().open_ticket(await ticket_draft(tracker, Reason.REFUND_REVIEW, paused=False, acting=self.name()))
             review = store().submit_review(tracker.sender_id, customer_id, plan, refused, language)
             dispatcher.utter_message(response="utter_refund_needs_review", review_id=review.id)
             return [*clear_change(), SlotSet("review_id", float(review.id))]

@@ -46,7 +46,7 @@ class ActionComplaint(Action):
         language = tracker.get_slot("language") or "en"
         customer_id = tracker.get_slot("customer_id")
         store().record_feedback(tracker.sender_id, customer_id, "complaint", language, _sentiment_score(tracker), text)
-        ticket = store().open_ticket(await ticket_draft(tracker, Reason.COMPLAINT, paused=False))
+        ticket = store().open_ticket(await ticket_draft(tracker, Reason.COMPLAINT, paused=False, acting=self.name()))
         dispatcher.utter_message(response="utter_complaint", ticket_id=ticket.id)
         value = complaint_order_value(tracker)
         events: EventList = [SlotSet("ticket_id", float(ticket.id))]

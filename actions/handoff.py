@@ -97,15 +97,16 @@ def transcript(tracker: Tracker) -> Tuple[TranscriptLine, ...]:
     return tuple(lines)
 
 
-def summary(tracker: Tracker) -> Dict[str, object]:
-    """What Kefu tried before the handoff, for the agent who picks it up."""
+def summary(tracker: Tracker, acting: str | None = None) -> Dict[str, object]:
+    """What Kefu tried before the handoff (``acting``: the action opening the ticket, not yet in
+    the events), for the agent who picks it up."""
     view = read_conversation(tracker.applied_events())
     tried: List[str] = []
-    for turn in view.turns:
-        for action in turn.bot_actions:
-            label = _TRIED.get(action)
-            if label and label not in tried:
-                tried.append(label)
+    done = [action for turn in view.turns for action in turn.bot_actions]
+    for action in [*done, *([acting] if acting else [])]:
+        label = _TRIED.get(action)
+        if label and label not in tried:
+            tried.append(label)
     loop = tracker.active_loop.get("name") if tracker.active_loop else None
     requested = tracker.get_slot("requested_slot")
     failed_at = f"{loop}: asking for {requested}" if loop else ""
@@ -129,7 +130,7 @@ def sentiment_scores(tracker: Tracker) -> Tuple[float, ...]:
     return tuple(t.sentiment_score for t in view.turns if t.sentiment_score is not None)
 
 
-async def ticket_draft(tracker: Tracker, reason: Reason, paused: bool) -> TicketDraft:
+async def ticket_draft(tracker: Tracker, reason: Reason, paused: bool, acting: str | None = None) -> TicketDraft:
     words, english, machine = await customer_words(tracker)
     return TicketDraft(
         conversation_id=tracker.sender_id,
@@ -140,7 +141,7 @@ async def ticket_draft(tracker: Tracker, reason: Reason, paused: bool) -> Ticket
         request_type=tracker.get_slot("request_type"),
         sentiment_scores=sentiment_scores(tracker),
         order_ids=conversation_order_ids(tracker),
-        summary=summary(tracker),
+        summary=summary(tracker, acting),
         customer_words=words,
         customer_words_english=english,
         machine_translated=machine,
