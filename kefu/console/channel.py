@@ -27,7 +27,7 @@ from sanic.response import HTTPResponse
 from kefu.channels.edge import client_address, source_id
 from kefu.console.auth import COOKIE, ConsoleAuth, LoginRefused, TooManyAttempts
 from kefu.console.conversations import Conversations, blocking
-from kefu.console.views import inbox, review_json, ticket_detail
+from kefu.console.views import inbox, message_json, review_json, ticket_detail
 from kefu.escalation import escalation_settings
 from kefu.security.settings import security_settings
 from kefu.store import Store, StoreUnavailable, open_store
@@ -273,8 +273,6 @@ class AgentConsoleInput(InputChannel):
             conversation_id, ticket_id, text, session.agent.display_name
         )
         messages = await blocking(self.store.ticket_messages, ticket_id)
-        from kefu.console.views import message_json
-
         return _json({"message": message_json(messages[-1]), "delivered": delivered})
 
     async def handback(
