@@ -33,7 +33,19 @@ def complaint_order_value(tracker: Tracker) -> Decimal | None:
     if not customer_id or not order_id:
         return None
     order = store().get_order(order_id, customer_id)
-    return sum((item.price for item in order.items), Decimal(0)) if order else None
+    return order.total if order else None
+
+
+def record(tracker: Tracker, kind: str) -> None:
+    """The customer's words as feedback or a complaint, for the shop's own review."""
+    store().record_feedback(
+        tracker.sender_id,
+        tracker.get_slot("customer_id"),
+        kind,
+        tracker.get_slot("language") or "en",
+        _sentiment_score(tracker),
+        tracker.latest_message.get("text") or "",
+    )
 
 
 class ActionComplaint(Action):
@@ -42,10 +54,7 @@ class ActionComplaint(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        text = tracker.latest_message.get("text") or ""
-        language = tracker.get_slot("language") or "en"
-        customer_id = tracker.get_slot("customer_id")
-        store().record_feedback(tracker.sender_id, customer_id, "complaint", language, _sentiment_score(tracker), text)
+        record(tracker, "complaint")
         ticket = store().open_ticket(await ticket_draft(tracker, Reason.COMPLAINT, paused=False, acting=self.name()))
         dispatcher.utter_message(response="utter_complaint", ticket_id=ticket.id)
         value = complaint_order_value(tracker)
@@ -61,10 +70,6 @@ class ActionFeedback(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        text = tracker.latest_message.get("text") or ""
-        language = tracker.get_slot("language") or "en"
-        store().record_feedback(
-            tracker.sender_id, tracker.get_slot("customer_id"), "feedback", language, _sentiment_score(tracker), text
-        )
+        record(tracker, "feedback")
         dispatcher.utter_message(response="utter_review")
         return []

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, contact_email, offer_human_events, previous_bot_action, store
 from kefu.escalation import Reason, escalation_settings
-from kefu.escalation.conversation import read_conversation
+from kefu.escalation.conversation import ConversationView, read_conversation
 from kefu.escalation.hours import expectation
 from kefu.escalation.triggers import detect
 from kefu.store import StoreUnavailable
@@ -97,10 +97,9 @@ def transcript(tracker: Tracker) -> Tuple[TranscriptLine, ...]:
     return tuple(lines)
 
 
-def summary(tracker: Tracker, acting: str | None = None) -> Dict[str, object]:
+def summary(tracker: Tracker, view: ConversationView, acting: str | None = None) -> Dict[str, object]:
     """What Kefu tried before the handoff (``acting``: the action opening the ticket, not yet in
     the events), for the agent who picks it up."""
-    view = read_conversation(tracker.applied_events())
     tried: List[str] = []
     done = [action for turn in view.turns for action in turn.bot_actions]
     for action in [*done, *([acting] if acting else [])]:
@@ -115,8 +114,7 @@ def summary(tracker: Tracker, acting: str | None = None) -> Dict[str, object]:
     return {"tried": tried, "failed_at": failed_at, "intents": [t.intent for t in view.turns if t.intent]}
 
 
-def conversation_order_ids(tracker: Tracker) -> Tuple[str, ...]:
-    view = read_conversation(tracker.applied_events())
+def conversation_order_ids(tracker: Tracker, view: ConversationView) -> Tuple[str, ...]:
     found = [order for turn in view.turns for order in turn.order_ids]
     for slot in ("order_id", "change_order_id"):
         value = tracker.get_slot(slot)
@@ -125,13 +123,9 @@ def conversation_order_ids(tracker: Tracker) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def sentiment_scores(tracker: Tracker) -> Tuple[float, ...]:
-    view = read_conversation(tracker.applied_events())
-    return tuple(t.sentiment_score for t in view.turns if t.sentiment_score is not None)
-
-
 async def ticket_draft(tracker: Tracker, reason: Reason, paused: bool, acting: str | None = None) -> TicketDraft:
     words, english, machine = await customer_words(tracker)
+    view = read_conversation(tracker.applied_events())
     return TicketDraft(
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "",
@@ -139,9 +133,9 @@ async def ticket_draft(tracker: Tracker, reason: Reason, paused: bool, acting: s
         language=tracker.get_slot("language") or "en",
         reason=reason.value,
         request_type=tracker.get_slot("request_type"),
-        sentiment_scores=sentiment_scores(tracker),
-        order_ids=conversation_order_ids(tracker),
-        summary=summary(tracker, acting),
+        sentiment_scores=tuple(t.sentiment_score for t in view.turns if t.sentiment_score is not None),
+        order_ids=conversation_order_ids(tracker, view),
+        summary=summary(tracker, view, acting),
         customer_words=words,
         customer_words_english=english,
         machine_translated=machine,

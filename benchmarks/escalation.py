@@ -36,11 +36,11 @@ from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
 import yaml
 
-from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
+from kefu.config import PROJECT_ROOT
 from kefu.escalation.conversation import read_conversation
 from kefu.escalation.settings import parse_escalation
 from kefu.policies.escalation import EscalationPolicy, decide
-from kefu.security.audit import Customer, ServedKefu, http
+from kefu.security.audit import EVERY_DAY, Customer, ServedKefu, http, shipped_settings
 from kefu.store import prepare_store
 
 DATA = PROJECT_ROOT / "benchmarks" / "data" / "escalation_conversations.yml"
@@ -78,9 +78,7 @@ def settings_with(base: Dict[str, Any], triggers: Mapping[str, Mapping[str, Any]
     """kefu.yml with these escalation triggers, agents always in, no source lockout in the way."""
     settings = copy.deepcopy(base)
     settings["escalation"]["triggers"] = {name: dict(value) for name, value in triggers.items()}
-    settings["escalation"]["hours"].update(
-        days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="23:59"
-    )
+    settings["escalation"]["hours"].update(EVERY_DAY)
     settings["authentication"]["lockout"]["per_source"] = 100_000
     return settings
 
@@ -90,9 +88,7 @@ def play(conversations: List[Dict[str, Any]], settings: Dict[str, Any], work: Pa
     work.mkdir(parents=True, exist_ok=True)
     db = work / "kefu.db"
     prepare_store(f"sqlite:///{db}")
-    config = work / "kefu.yml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    kefu = ServedKefu(f"sqlite:///{db}", work, env={"KEFU_CONFIG": str(config)})
+    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings)
     played = []
     try:
         for number, conversation in enumerate(conversations, 1):
@@ -327,7 +323,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, help="only the first N conversations (a quick check)")
     args = parser.parse_args()
-    base = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    base = shipped_settings()
     conversations = load_conversations(args.limit)
     tune_half = [c for c in conversations if c["split"] == "tune"]
     test_half = [c for c in conversations if c["split"] == "test"]

@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-import yaml
-
-from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
+from kefu.config import PROJECT_ROOT
 from kefu.security.audit import (
     GENERATED_MESSAGES,
     Customer,
@@ -34,6 +32,7 @@ from kefu.security.audit import (
     corpus_values,
     load_corpus,
     replay_corpus,
+    shipped_settings,
 )
 from kefu.security.settings import security_settings
 from kefu.store import open_store, prepare_store
@@ -89,10 +88,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kefu-security-"))
     db = work / "kefu.db"
     prepare_store(f"sqlite:///{db}").engine.dispose()
-    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    settings = shipped_settings()
     settings["authentication"]["lockout"]["per_source"] = 100_000  # the whole corpus comes from 127.0.0.1
-    (work / "kefu.yml").write_text(yaml.safe_dump(settings, allow_unicode=True))
-    kefu = ServedKefu(f"sqlite:///{db}", work, env={"KEFU_CONFIG": str(work / "kefu.yml")})
+    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings)
     store = open_store(f"sqlite:///{db}")
     try:
         messages, values = corpus_messages(store)

@@ -96,7 +96,7 @@ def ticket_detail(store: Store, ticket: Ticket, settings: EscalationSettings, no
                     {
                         "id": order.id,
                         "status": order.status,
-                        "total": str(sum((i.price for i in order.items), 0)),
+                        "total": str(order.total),
                         "items": [{"name": i.name, "price": str(i.price)} for i in order.items],
                         "concerned": order.id in ticket.order_ids,
                     }

@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping
 
 import yaml
 
-from kefu.config import PROJECT_ROOT
+from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
 
 SERVE = PROJECT_ROOT / "scripts" / "serve.sh"
 ORDER_ID = re.compile(r"#W\d{7}")
@@ -69,8 +69,27 @@ def http(
     return HttpReply(status, parsed, {k.lower(): v for k, v in answer_headers.items()}, seconds)
 
 
+# Working hours in which agents are always in: what a waiting customer is told does not depend on
+# the hour a test or benchmark runs.
+EVERY_DAY = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "open": "00:00", "close": "23:59"}
+
+
+def shipped_settings() -> Dict[str, Any]:
+    """kefu.yml as shipped, to change a few values for a test or a benchmark."""
+    return yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+
+
 class ServedKefu:
     """``scripts/serve.sh run`` on free ports with its own store, logs and secrets."""
+
+    @classmethod
+    def with_settings(
+        cls, store_url: str, work_dir: Path, settings: Dict[str, Any], env: Dict[str, str] | None = None
+    ) -> ServedKefu:
+        """Started with these settings instead of kefu.yml (written to ``work_dir/kefu.yml``)."""
+        config = work_dir / "kefu.yml"
+        config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        return cls(store_url, work_dir, env={"KEFU_CONFIG": str(config), **(env or {})})
 
     def __init__(self, store_url: str, work_dir: Path, env: Dict[str, str] | None = None) -> None:
         self.port, self.actions_port = free_port(), free_port()

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
-import yaml
 
-from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
-from kefu.security.audit import HttpReply, ServedKefu, http
+from kefu.config import PROJECT_ROOT
+from kefu.security.audit import EVERY_DAY, HttpReply, ServedKefu, http, shipped_settings
 from kefu.store import SqlStore, open_store
 
 AGENT, AGENT_NAME, PASSWORD = "alice", "Alice", "correct horse battery"
@@ -29,25 +28,23 @@ def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     work = tmp_path_factory.mktemp("desk")
     db = work / "kefu.db"
     shutil.copy(template_db, db)
-    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    settings = shipped_settings()
     settings["rules"]["refund_review_above"] = 100.0
     settings["authentication"]["lockout"]["per_source"] = 1000
-    settings["escalation"]["hours"].update(
-        days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="23:59"
-    )
-    config = work / "kefu.yml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    settings["escalation"]["hours"].update(EVERY_DAY)
+    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings)
     made = subprocess.run(
         [sys.executable, "-m", "kefu.console", "add-agent", AGENT, "--display-name", AGENT_NAME, "--password-stdin"],
         input=PASSWORD + "\n",
         capture_output=True,
         text=True,
-        env=dict(os.environ, KEFU_STORE_URL=f"sqlite:///{db}", KEFU_CONFIG=str(config)),
+        env=dict(os.environ, KEFU_STORE_URL=f"sqlite:///{db}", KEFU_CONFIG=kefu.env["KEFU_CONFIG"]),
         cwd=PROJECT_ROOT,
         timeout=120,
     )
+    if made.returncode != 0:
+        kefu.stop()
     assert made.returncode == 0, made.stderr
-    kefu = ServedKefu(f"sqlite:///{db}", work, env={"KEFU_CONFIG": str(config)})
     yield kefu
     kefu.stop()
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import yaml
 
-from kefu.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
-from kefu.security.audit import ServedKefu
+from kefu.config import PROJECT_ROOT
+from kefu.security.audit import ServedKefu, shipped_settings
 from kefu.store import SqlStore, open_store
 
 # The shop's key for signed customer tokens in these tests (KEFU_CUSTOMER_TOKEN_SECRET).
@@ -26,15 +25,9 @@ def served(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     shutil.copy(template_db, db)
     # The shipped settings, but a source limit no test reaches by accident: every test talks
     # from 127.0.0.1. The per-source lockout has its own test on the action (test_lockout.py).
-    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    settings = shipped_settings()
     settings["authentication"]["lockout"]["per_source"] = 1000
-    config = work / "kefu.yml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
-    kefu = ServedKefu(
-        f"sqlite:///{db}",
-        work,
-        env={"KEFU_CONFIG": str(config), "KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET},
-    )
+    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
     yield kefu
     kefu.stop()
 
