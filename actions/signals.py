@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
+from kefu.channels.edge import LANGUAGE_METADATA
 from kefu.nlu import SUPPORTED_LANGUAGES
 from kefu.store import StoreUnavailable
 
@@ -85,6 +86,18 @@ ACCOUNT_ADDRESS = re.compile(
 )
 
 
+def newly_declared_language(tracker: Tracker) -> str | None:
+    """The language the client declares, when it is new in the conversation (first message, or
+    the customer switched): a client that repeats it with every message must not undo what the
+    customer's own writing chose since."""
+    declared = [
+        (event.get("metadata") or {}).get(LANGUAGE_METADATA) for event in tracker.events if event.get("event") == "user"
+    ]
+    if not declared or declared[-1] is None:
+        return None
+    return declared[-1] if len(declared) == 1 or declared[-2] != declared[-1] else None
+
+
 class ReadMessageSignals(ValidationAction):
     def name(self) -> str:
         return "action_validate_slot_mappings"
@@ -97,9 +110,13 @@ class ReadMessageSignals(ValidationAction):
         return events
 
     async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
+        # The written text's language when it is clear, else the one the customer chose in the
+        # widget or their messenger declares (the edge keeps only the shop's languages there).
         detected = _latest(tracker, "language")
-        code = detected.get("code")
-        if detected.get("reliable") and code in SUPPORTED_LANGUAGES and code != tracker.get_slot("language"):
+        code = detected.get("code") if detected.get("reliable") else None
+        if code not in SUPPORTED_LANGUAGES:
+            code = newly_declared_language(tracker)
+        if code in SUPPORTED_LANGUAGES and code != tracker.get_slot("language"):
             return {"language": code}
         return {}
 

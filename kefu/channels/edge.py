@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping
 
+from kefu.nlu import SUPPORTED_LANGUAGES
 from kefu.security.settings import SecuritySettings
 
 # The intent Rasa records for a message too long to read (the domain answers it, NLU never sees it).
@@ -28,7 +29,14 @@ CUSTOMER_PAYLOADS = frozenset({"affirm", "deny", "restart", "greet", "contact_hu
 KEFU_METADATA_PREFIX = "kefu_"
 SOURCE_METADATA = "kefu_source"
 IDENTITY_METADATA = "kefu_identity"
+# The language the customer chose or their client declares (the widget's switch, Telegram's
+# language_code), checked against the shop's languages; the written text's language still wins.
+LANGUAGE_METADATA = "kefu_language"
+CLIENT_LANGUAGE_KEY = "language"
 CUSTOMER_TOKEN_KEY = "customer_token"
+# Sender ids of the messengers: a REST client may not name one (it would write into the
+# conversation of that Telegram chat or WhatsApp number, which are not secret).
+MESSENGER_SENDER_PREFIXES = ("telegram:", "facebook:", "whatsapp:", "sms:")
 
 _PAYLOAD = re.compile(r"^\s*/+")
 _BARE_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)$")
@@ -94,6 +102,8 @@ def check_sender(sender: Any, settings: SecuritySettings) -> str:
         raise BadMessage(f"'sender' is longer than {settings.max_sender_chars} characters")
     if any(_is_dropped(char) for char in cleaned) or not cleaned.isprintable():
         raise BadMessage("'sender' must be printable text")
+    if cleaned.lower().startswith(MESSENGER_SENDER_PREFIXES):
+        raise BadMessage(f"'sender' may not start with {cleaned.split(':')[0]}: (that is a messenger's conversation)")
     return cleaned
 
 
@@ -112,6 +122,14 @@ def client_metadata(raw: Any) -> Dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise BadMessage(f"'metadata' must be an object, not {type(raw).__name__}")
     return {str(k): v for k, v in raw.items() if not str(k).startswith(KEFU_METADATA_PREFIX)}
+
+
+def declared_language(raw: Any) -> str | None:
+    """A client's language tag ("zh-CN", "fr", "DE") as one of the shop's languages, else None."""
+    if not isinstance(raw, str) or len(raw) > 35:
+        return None
+    code = raw.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in SUPPORTED_LANGUAGES else None
 
 
 def source_id(kind: str, value: str, key: str) -> str:
@@ -154,6 +172,9 @@ class ChannelEdge:
         """The client's metadata, Kefu's own keys written by Kefu: the source and a vouched identity."""
         metadata = client_metadata(raw)
         metadata[SOURCE_METADATA] = source_id(source_kind, source_value, self.source_key)
+        language = declared_language(metadata.pop(CLIENT_LANGUAGE_KEY, None))
+        if language is not None:
+            metadata[LANGUAGE_METADATA] = language
         token = metadata.pop(CUSTOMER_TOKEN_KEY, None)
         verified = self.verifier.verify(token) if self.verifier is not None and token else None
         if verified is not None:
@@ -161,6 +182,8 @@ class ChannelEdge:
         return metadata
 
 
+# The answer to what is not text (a sticker, a photo, a JSON object on the socket).
+NOT_TEXT_REPLY = "I can only read text messages. Please type your question."
 TOO_LONG_RESPONSE = "utter_message_too_long"
 TOO_LONG_FALLBACK = "That message is too long for me to read. Could you put your question in a few sentences?"
 FAILURE_RESPONSE = "utter_service_unavailable"

@@ -9,15 +9,14 @@ nothing of the console answers without a session and its CSRF token.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any, Dict, List
 
 import pytest
-import socketio
 
 from kefu.security.audit import Customer, ServedKefu, http
 from kefu.store import SqlStore
 from tests.handoff.conftest import AGENT_NAME, ConsoleClient
+from tests.widget_socket import WidgetSocket
 
 pytestmark = pytest.mark.conversation
 
@@ -145,15 +144,10 @@ def test_a_severe_complaint_is_handed_over_and_calm_customers_are_not(desk: Serv
 
 async def widget_conversation(desk: ServedKefu, desk_store: SqlStore) -> tuple[List[Dict[str, Any]], str]:
     """A widget (Socket.IO) customer asks for a person; the agent replies from the console."""
-    client = socketio.AsyncClient()
-    received: asyncio.Queue = asyncio.Queue()
-    client.on("bot_uttered", lambda data: received.put_nowait(data))
-    await client.connect(desk.url, socketio_path="/socket.io", transports=["polling"])
-    session = uuid.uuid4().hex
-    await client.emit("session_request", {"session_id": session})
+    socket = WidgetSocket()
+    session = await socket.open(desk.url)
     try:
-        await client.emit("user_uttered", {"message": "I'd like to speak to a human please", "session_id": session})
-        messages = [await asyncio.wait_for(received.get(), 30)]
+        messages = await socket.say("I'd like to speak to a human please")
         ticket = desk_store.active_ticket(session)
         assert ticket is not None and ticket.channel == "socketio"
 
@@ -163,9 +157,9 @@ async def widget_conversation(desk: ServedKefu, desk_store: SqlStore) -> tuple[L
             return agent.post(f"api/tickets/{ticket.id}/reply", {"text": "Alice here, live."}).body["delivered"]
 
         delivered = await asyncio.get_running_loop().run_in_executor(None, agent_replies)
-        messages.append(await asyncio.wait_for(received.get(), 30))
+        messages.append(await asyncio.wait_for(socket.replies.get(), 30))
     finally:
-        await client.disconnect()
+        await socket.close()
     return messages, delivered
 
 
