@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.kefu-installed
 MODEL     := models/kefu.tar.gz
 TRAINING  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: run shell test install store train lint bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
+.PHONY: run shell test install store train lint widget bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
 
 help:
 	@echo "make run      install, prepare the store, train if needed, start Kefu (REST + Socket.IO)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-generation / bench-translation  grounded answers; chrF and BLEU on NTREX"
 	@echo "make bench-recommender  recommender quality on real purchases vs popularity, EASE, ALS..."
 	@echo "make store    create and seed the store (python -m kefu.store --help for more)"
+	@echo "make widget   rebuild the website widget from widget/src (npm; the built files are committed)"
 
 run: install store train recommender
 	@scripts/serve.sh run
@@ -57,6 +58,11 @@ $(MODEL): $(STAMP) $(TRAINING)
 	@echo "Training the model (about 5 minutes on 2 cores; only when config, domain or data changed)"
 	$(RASA) train --quiet --fixed-model-name kefu --out models
 	@touch $@
+
+# The website widget (widget/src, npm + esbuild) into kefu/channels/widget_static/, committed so
+# that running Kefu needs no Node.js; a test fails when the built files are older than the sources.
+widget:
+	cd widget && npm ci --no-audit --no-fund && node build.mjs
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

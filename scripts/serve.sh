@@ -65,6 +65,7 @@ cat <<MSG
   Kefu is starting on $where, port $rasa_port (loading the model takes about a minute on 2 cores).
   When "Rasa server is up and running" appears, talk to it:
 
+    Chat page: http://localhost:$rasa_port/webhooks/widget/  (the widget on a sample shop page: /webhooks/widget/demo)
     REST:      curl -s -XPOST localhost:$rasa_port/webhooks/rest/webhook \\
                  -H 'Content-Type: application/json' -d '{"sender": "me", "message": "where is my order?"}'
     Socket.IO: http://localhost:$rasa_port/socket.io (events user_uttered / bot_uttered)

@@ -12,6 +12,38 @@ import pytest
 
 from kefu.store import SqlStore, open_store, prepare_store
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own network chatter is refused on these machines: off, as the environment notes say.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (the system executable: no browser download).
+
+    One per module: Playwright's sync API holds the thread's event loop while it runs, and the
+    tests after a browser module run their own loops."""
+    if not Path(CHROMIUM).exists():
+        message = "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("KEFU_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -8,11 +8,6 @@ the review queue and the store shows it. A screenshot of the console goes to rep
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-from typing import Iterator
-
 import pytest
 
 from kefu.config import PROJECT_ROOT
@@ -22,34 +17,6 @@ from tests.handoff.conftest import AGENT, AGENT_NAME, PASSWORD
 from tests.handoff.test_console_api import ask_for_a_large_refund
 
 pytestmark = pytest.mark.conversation
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Chromium's own network chatter is refused on these machines: off, as the environment notes say.
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"
-        if os.environ.get("KEFU_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def test_an_agent_works_a_conversation_and_a_review_in_the_console(
