@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 import unicodedata
@@ -113,6 +114,17 @@ def check_message(message: Any) -> str:
     if not isinstance(message, str):
         raise BadMessage(f"'message' must be a string, not {type(message).__name__}")
     return message
+
+
+def json_object(raw: bytes | None, example: str = "") -> Dict[str, Any]:
+    """A request body that must be one JSON object; ``example`` shows its shape in the error."""
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadMessage(f"the body must be a JSON object{' like ' + example if example else ''}") from error
+    if not isinstance(body, dict):
+        raise BadMessage(f"the body must be a JSON object, not {type(body).__name__}")
+    return body
 
 
 def client_metadata(raw: Any) -> Dict[str, Any]:

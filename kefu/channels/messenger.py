@@ -25,7 +25,6 @@ it reads, how its conversations are named, its limits. Everything else is here, 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -59,6 +58,7 @@ from kefu.channels.edge import (
     BadMessage,
     ChannelEdge,
     authored_reply,
+    json_object,
     too_long_reply,
 )
 from kefu.channels.splitting import split_text
@@ -228,13 +228,7 @@ class RecentIds:
 
 
 def json_body(request: Request) -> Dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadMessage("the body must be a JSON object") from error
-    if not isinstance(body, dict):
-        raise BadMessage(f"the body must be a JSON object, not {type(body).__name__}")
-    return body
+    return json_object(request.body)
 
 
 # True while Kefu answers a customer's message: a reply the platform refuses is logged, not

@@ -8,7 +8,6 @@ wrong, never the shared conversation "default"; everything else goes through
 
 from __future__ import annotations
 
-import json
 import logging
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List
@@ -29,6 +28,7 @@ from kefu.channels.edge import (
     check_message,
     check_sender,
     client_address,
+    json_object,
     too_long_reply,
 )
 from kefu.store import Store, open_store
@@ -112,7 +112,7 @@ class KefuRestInput(RestInput):
         return self._store
 
     def user_message(self, request: Request) -> UserMessage:
-        body = _json_object(request)
+        body = json_object(request.body, '{"sender": "...", "message": "..."}')
         sender = check_sender(body.get("sender"), self.edge.settings)
         edge_text = self.edge.text(check_message(body.get("message")))
         peer = client_address(request.ip, request.headers.get("x-forwarded-for"), self.edge.settings)
@@ -120,13 +120,3 @@ class KefuRestInput(RestInput):
         return UserMessage(
             edge_text.text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata
         )
-
-
-def _json_object(request: Request) -> Dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadMessage('the body must be a JSON object like {"sender": "...", "message": "..."}') from error
-    if not isinstance(body, dict):
-        raise BadMessage(f"the body must be a JSON object, not {type(body).__name__}")
-    return body

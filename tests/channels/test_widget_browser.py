@@ -11,10 +11,7 @@ screenshot goes to reports/widget.png.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +25,7 @@ from kefu.config import PROJECT_ROOT
 from kefu.security.audit import EVERY_DAY, ServedKefu, free_port, shipped_settings
 from kefu.store import SqlStore, open_store
 from tests.channels.proxy import DroppableProxy
-from tests.handoff.conftest import AGENT, AGENT_NAME, PASSWORD, ConsoleClient
+from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent
 
 pytestmark = pytest.mark.conversation
 
@@ -84,18 +81,7 @@ def kefu(template_db: Path, tmp_path_factory: pytest.TempPathFactory, shop_site:
     settings["escalation"]["hours"].update(EVERY_DAY)
     settings["security"]["cors_origins"] = [shop_site.url]  # the shop's site may embed the widget
     served = ServedKefu.with_settings(f"sqlite:///{db}", work, settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
-    made = subprocess.run(
-        [sys.executable, "-m", "kefu.console", "add-agent", AGENT, "--display-name", AGENT_NAME, "--password-stdin"],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, KEFU_STORE_URL=f"sqlite:///{db}", KEFU_CONFIG=served.env["KEFU_CONFIG"]),
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
-    if made.returncode != 0:
-        served.stop()
-    assert made.returncode == 0, made.stderr
+    add_agent(served)
     yield served
     served.stop()
 
@@ -287,6 +273,22 @@ def test_a_shop_page_on_its_own_origin_embeds_the_widget_for_a_logged_in_custome
     say(page, "where is my order?")
     answer = last_reply(page)
     assert "#W7602708" in answer and "zip code" not in answer  # identified by the token, no questions
+
+    # Right-to-left text reads right to left in its bubble, the order number kept whole.
+    say(page, "שלום, מה עם #W7602708?")
+    customer_bubble = page.locator("[data-author=customer] .kefu-bubble").last
+    assert customer_bubble.evaluate("bubble => getComputedStyle(bubble).direction") == "rtl"
+    expect(customer_bubble.locator("bdi.kefu-order")).to_have_text("#W7602708")
+
+    # "End chat" ends the conversation for Kefu too: after a reload nothing of it comes back.
+    page.get_by_test_id("kefu-end").click()
+    expect(page.get_by_test_id("kefu-ended")).to_be_visible()
+    expect(messages(page)).to_have_count(1, timeout=REPLY_S)  # Kefu's "we start again"
+    starting_over = bubbles(page)
+    page.reload()
+    expect(page.get_by_test_id("kefu-status")).to_be_hidden(timeout=REPLY_S)
+    page.wait_for_timeout(1000)  # the history has arrived
+    assert bubbles(page) == starting_over and "#W7602708" not in starting_over[0]
     context.close()
 
 

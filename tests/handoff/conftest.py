@@ -33,20 +33,25 @@ def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     settings["authentication"]["lockout"]["per_source"] = 1000
     settings["escalation"]["hours"].update(EVERY_DAY)
     kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings)
+    add_agent(kefu)
+    yield kefu
+    kefu.stop()
+
+
+def add_agent(kefu: ServedKefu) -> None:
+    """The agent account alice, made as a shop makes one (`python -m kefu.console add-agent`)."""
     made = subprocess.run(
         [sys.executable, "-m", "kefu.console", "add-agent", AGENT, "--display-name", AGENT_NAME, "--password-stdin"],
         input=PASSWORD + "\n",
         capture_output=True,
         text=True,
-        env=dict(os.environ, KEFU_STORE_URL=f"sqlite:///{db}", KEFU_CONFIG=kefu.env["KEFU_CONFIG"]),
+        env=dict(os.environ, KEFU_STORE_URL=kefu.env["KEFU_STORE_URL"], KEFU_CONFIG=kefu.env["KEFU_CONFIG"]),
         cwd=PROJECT_ROOT,
         timeout=120,
     )
     if made.returncode != 0:
         kefu.stop()
     assert made.returncode == 0, made.stderr
-    yield kefu
-    kefu.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ export class WidgetStorage {
   }
 
   read() {
-    const empty = { sessionId: null, messages: [], outbox: [], language: null, open: false, touched: 0 };
+    const empty = { sessionId: null, messages: [], outbox: [], language: null, open: false, ended: false, touched: 0 };
     if (!this.store) return empty;
     try {
       const saved = JSON.parse(this.store.getItem(this.key) || "null");

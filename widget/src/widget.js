@@ -180,8 +180,12 @@ export class ChatWidget {
   renderMessages() {
     const state = this.storage.state;
     this.log.replaceChildren();
+    if (state.ended) {
+      const t = strings(this.language);
+      this.log.append(element(this.doc, "li", { class: "kefu-notice", "data-testid": "kefu-ended" }, [t.ended]));
+    }
     for (const message of state.messages) this.log.append(this.messageNode(message, false));
-    for (const message of state.outbox) this.log.append(this.messageNode(message, true));
+    for (const message of state.outbox) if (!message.hidden) this.log.append(this.messageNode(message, true));
     this.renderReplies();
     this.scrollToEnd();
   }
@@ -291,18 +295,20 @@ export class ChatWidget {
 
   send(text, shown) {
     const message = { id: newMessageId(), author: "customer", text: shown || text, payload: text, time: Date.now() / 1000 };
-    this.storage.update({ outbox: [...this.storage.state.outbox, message] }, true);
+    this.storage.update({ outbox: [...this.storage.state.outbox, message], ended: false }, true);
     this.renderMessages();
     this.flush();
   }
 
   endChat() {
-    if (this.connection.ready) this.connection.send(RESTART_PAYLOAD, this.metadata(newMessageId()));
+    // Kefu forgets it too (/restart clears the identification); sent like any message, so a
+    // chat ended while offline still ends once the connection is back. Restarting twice is harmless.
+    const restart = { id: newMessageId(), author: "customer", text: "", payload: RESTART_PAYLOAD, hidden: true };
+    restart.time = Date.now() / 1000;
     this.storage.forgetConversation();
-    this.storage.update({ sessionId: this.connection.sessionId });
+    this.storage.update({ sessionId: this.connection.sessionId, ended: true, outbox: [restart] });
     this.renderMessages();
-    const t = strings(this.language);
-    this.log.append(element(this.doc, "li", { class: "kefu-notice", "data-testid": "kefu-ended" }, [t.ended]));
+    this.flush();
   }
 
   metadata(id) {
@@ -333,6 +339,10 @@ export class ChatWidget {
     const state = this.storage.state;
     const message = state.outbox.find((m) => m.id === id);
     if (!message) return;
+    if (message.hidden) {
+      this.storage.update({ outbox: state.outbox.filter((m) => m.id !== id) }, true);
+      return;
+    }
     const entry = { id: message.id, author: "customer", text: message.text, time: message.time };
     this.storage.update({ messages: [...state.messages, entry], outbox: state.outbox.filter((m) => m.id !== id) }, true);
     this.renderMessages();
