@@ -8,13 +8,14 @@ STAMP     := $(VENV)/.kefu-installed
 MODEL     := models/kefu.tar.gz
 TRAINING  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: run shell test install store train lint widget bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
+.PHONY: run shell test install store train lint widget bench-profile bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
 
 help:
 	@echo "make run      install, prepare the store, train if needed, start Kefu (REST + Socket.IO)"
 	@echo "make shell    the same, but talk to Kefu in the terminal (rasa shell)"
 	@echo "make test     install and run the whole test suite"
 	@echo "make bench    load benchmarks over REST: order status vs stock rasa init, returns/exchanges"
+	@echo "make bench-profile  CPU per customer message by part (NLU, policies, actions, store...)"
 	@echo "make bench-security  the hostile corpus and long messages against Kefu as make run starts it"
 	@echo "make bench-escalation  escalation precision and recall on the labelled conversations"
 	@echo "make bench-nlu  intent, out-of-scope and sentiment quality on outside data vs stock Rasa"
@@ -70,6 +71,10 @@ lint: install
 bench: install store train
 	$(PY) benchmarks/rest_load.py
 	$(PY) benchmarks/change_load.py
+
+# Where a turn's CPU goes: py-spy on both servers under the REST load (reports/turn_profile.*).
+bench-profile: install store train
+	$(PY) benchmarks/turn_profile.py --label now
 
 # The hostile corpus against Kefu as `make run` starts it; bystander latency under long messages.
 bench-security: install store train

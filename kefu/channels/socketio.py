@@ -23,6 +23,7 @@ import hmac
 import logging
 import secrets
 from typing import Any, Awaitable, Callable, Dict
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
@@ -137,15 +138,17 @@ class KefuSocketIOInput(SocketIOInput):
         return blueprint
 
     def allows_origin(self, origin: str | None, environ: Dict[str, Any]) -> bool:
-        """Whether a page from ``origin`` may open a socket: Kefu's own, or a listed one."""
+        """Whether a page from ``origin`` may open a socket: Kefu's own, or a listed one.
+
+        Kefu's own is a page from the host the request came to, whatever its scheme: behind a
+        TLS proxy the page is https and the request Kefu sees is http.
+        """
         if origin in self.edge.settings.cors_origins:
             return True
-        host = environ.get("HTTP_HOST")
-        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or ""
         if self.edge.settings.trust_forwarded_for:  # behind the shop's proxy, its view of the host
-            host = (environ.get("HTTP_X_FORWARDED_HOST") or host or "").split(",")[0].strip()
-            scheme = (environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
-        return bool(host) and origin == f"{scheme}://{host}"
+            host = (environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
+        return bool(host) and isinstance(origin, str) and urlsplit(origin).netloc == host
 
     async def history(self, session_id: str) -> Dict[str, Any]:
         """The conversation so far as the widget shows it; empty when there is none (yet)."""

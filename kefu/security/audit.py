@@ -94,7 +94,8 @@ class ServedKefu:
     def __init__(self, store_url: str, work_dir: Path, env: Dict[str, str] | None = None) -> None:
         self.port, self.actions_port = free_port(), free_port()
         self.work_dir = work_dir
-        self.api_token = "api-" + uuid.uuid4().hex
+        # Leading "-": a generated token may start with one, and the server must still start.
+        self.api_token = "-api-" + uuid.uuid4().hex
         self.action_token = "act-" + uuid.uuid4().hex
         self.env = dict(
             os.environ,

@@ -1,0 +1,79 @@
+"""The shared e5 encoder under concurrency: callers waiting at once share one engine call, and
+every caller gets exactly the vectors it would have got alone."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List
+
+import numpy as np
+import pytest
+
+from kefu import embeddings
+
+TEXTS = [
+    "where is my order?",
+    "hi",
+    "noah.brown7922@example.com 80279",
+    "Je voudrais retourner la bouilloire",
+    "我的订单到哪里了？",
+    "the first one",
+    "I want to cancel my order #W7602708, I ordered it by mistake",
+    "¿Dónde está mi pedido?",
+]
+
+
+@pytest.fixture
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> List[int]:
+    """The real engine, with the size of each of its calls recorded."""
+    model = embeddings.encoder()
+    calls: List[int] = []
+    real_query = model.query
+
+    def counted(texts: List[str]) -> Any:
+        calls.append(len(texts))
+        return real_query(texts)
+
+    monkeypatch.setattr(model, "query", counted)
+    return calls
+
+
+def test_concurrent_callers_share_engine_calls_and_get_their_own_vectors(engine_calls: List[int]) -> None:
+    alone = {text: embeddings.embed_queries([text])[0] for text in TEXTS}
+    engine_calls.clear()
+    results: Dict[str, np.ndarray] = {}
+    start = threading.Barrier(len(TEXTS))
+
+    def caller(text: str) -> None:
+        start.wait()
+        results[text] = embeddings.embed_queries([text])
+
+    threads = [threading.Thread(target=caller, args=(text,)) for text in TEXTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == sorted(TEXTS)
+    for text in TEXTS:
+        assert results[text].shape == (1, embeddings.DIMENSIONS)
+        np.testing.assert_allclose(results[text][0], alone[text], atol=1e-6)
+    assert sum(engine_calls) == len(TEXTS)  # every text encoded once
+    assert len(engine_calls) < len(TEXTS)  # and at least two of them in one call
+
+
+def test_an_engine_error_reaches_every_caller_of_its_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = embeddings.encoder()
+
+    def broken(texts: List[str]) -> Any:
+        raise RuntimeError("engine failed")
+
+    monkeypatch.setattr(model, "query", broken)
+    with pytest.raises(RuntimeError, match="engine failed"):
+        embeddings.embed_queries(["hi"])
+    assert embeddings._pending == []  # nothing left waiting for a batch that failed
+
+
+def test_passages_and_queries_are_never_mixed_in_one_call() -> None:
+    query = embeddings.embed_queries(["return policy"])
+    passage = embeddings.embed_passages(["return policy"])
+    assert not np.allclose(query, passage)  # e5's role prefixes differ: each kept its own
