@@ -92,8 +92,21 @@ def read_samples(path: Path) -> Counter:
 
 def spy(pid: int, out: Path, seconds: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [PY_SPY, "record", "--pid", str(pid), "--format", "raw", "--rate", "50", "--duration", str(seconds),
-         "--threads", "--output", str(out)],
+        [
+            PY_SPY,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "50",
+            "--duration",
+            str(seconds),
+            "--threads",
+            "--output",
+            str(out),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -104,7 +117,9 @@ def breakdown(samples: Counter, cpu: float, messages: int) -> List[Dict[str, obj
     rows = []
     for name, count in samples.most_common():
         share = count / total
-        rows.append({"category": name, "share": round(share, 4), "cpu_ms_per_message": round(1000 * cpu * share / messages, 2)})
+        rows.append(
+            {"category": name, "share": round(share, 4), "cpu_ms_per_message": round(1000 * cpu * share / messages, 2)}
+        )
     return rows
 
 
