@@ -6,11 +6,20 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
 from kefu.store import SqlStore, open_store, prepare_store
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In-process Sanic servers (the channel tests) in any order: Sanic 21 rewrites some of its
+    methods when an app starts, and only in test mode keeps the originals for the next app."""
+    from sanic import Sanic
+
+    Sanic.test_mode = True
+
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Chromium's own network chatter is refused on these machines: off, as the environment notes say.
@@ -43,6 +52,25 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def serve_copy(
+    template_db: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    settings: Dict[str, Any],
+    env: Dict[str, str] | None = None,
+) -> Any:
+    """Kefu as `make run` starts it (a ServedKefu), on a copy of the seeded store, with these
+    settings: the trained model must exist (`make train`)."""
+    from kefu.config import PROJECT_ROOT
+    from kefu.security.audit import ServedKefu
+
+    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
+        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
+    work = tmp_path_factory.mktemp(name)
+    shutil.copy(template_db, work / "kefu.db")
+    return ServedKefu.with_settings(f"sqlite:///{work / 'kefu.db'}", work, settings, env)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ screenshot goes to reports/widget.png.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,7 @@ from kefu.config import PROJECT_ROOT
 from kefu.security.audit import EVERY_DAY, ServedKefu, free_port, shipped_settings
 from kefu.store import SqlStore, open_store
 from tests.channels.proxy import DroppableProxy
+from tests.conftest import serve_copy
 from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent
 
 pytestmark = pytest.mark.conversation
@@ -71,16 +71,11 @@ def shop_site() -> Iterator[ShopSite]:
 
 @pytest.fixture(scope="module")
 def kefu(template_db: Path, tmp_path_factory: pytest.TempPathFactory, shop_site: ShopSite) -> Iterator[ServedKefu]:
-    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
-        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
-    work = tmp_path_factory.mktemp("widget")
-    db = work / "kefu.db"
-    shutil.copy(template_db, db)
     settings = shipped_settings()
     settings["authentication"]["lockout"]["per_source"] = 1000
     settings["escalation"]["hours"].update(EVERY_DAY)
     settings["security"]["cors_origins"] = [shop_site.url]  # the shop's site may embed the widget
-    served = ServedKefu.with_settings(f"sqlite:///{db}", work, settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
+    served = serve_copy(template_db, tmp_path_factory, "widget", settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
     add_agent(served)
     yield served
     served.stop()

@@ -5,7 +5,6 @@ runs) and refunds above 100 go to the review queue."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from http.cookies import SimpleCookie
@@ -17,22 +16,18 @@ import pytest
 from kefu.config import PROJECT_ROOT
 from kefu.security.audit import EVERY_DAY, HttpReply, ServedKefu, http, shipped_settings
 from kefu.store import SqlStore, open_store
+from tests.conftest import serve_copy
 
 AGENT, AGENT_NAME, PASSWORD = "alice", "Alice", "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
-    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
-        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
-    work = tmp_path_factory.mktemp("desk")
-    db = work / "kefu.db"
-    shutil.copy(template_db, db)
     settings = shipped_settings()
     settings["rules"]["refund_review_above"] = 100.0
     settings["authentication"]["lockout"]["per_source"] = 1000
     settings["escalation"]["hours"].update(EVERY_DAY)
-    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings)
+    kefu = serve_copy(template_db, tmp_path_factory, "desk", settings)
     add_agent(kefu)
     yield kefu
     kefu.stop()

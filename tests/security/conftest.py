@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from kefu.config import PROJECT_ROOT
 from kefu.security.audit import ServedKefu, shipped_settings
 from kefu.store import SqlStore, open_store
+from tests.conftest import serve_copy
 
 # The shop's key for signed customer tokens in these tests (KEFU_CUSTOMER_TOKEN_SECRET).
 TOKEN_SECRET = "shop-token-secret-for-tests-0123456789"
@@ -18,16 +17,11 @@ TOKEN_SECRET = "shop-token-secret-for-tests-0123456789"
 
 @pytest.fixture(scope="session")
 def served(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
-    if not (PROJECT_ROOT / "models" / "kefu.tar.gz").exists():
-        pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
-    work = tmp_path_factory.mktemp("served")
-    db = work / "kefu.db"
-    shutil.copy(template_db, db)
     # The shipped settings, but a source limit no test reaches by accident: every test talks
     # from 127.0.0.1. The per-source lockout has its own test on the action (test_lockout.py).
     settings = shipped_settings()
     settings["authentication"]["lockout"]["per_source"] = 1000
-    kefu = ServedKefu.with_settings(f"sqlite:///{db}", work, settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
+    kefu = serve_copy(template_db, tmp_path_factory, "served", settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
     yield kefu
     kefu.stop()
 
