@@ -73,7 +73,26 @@ def test_an_engine_error_reaches_every_caller_of_its_batch(monkeypatch: pytest.M
     assert embeddings._pending == []  # nothing left waiting for a batch that failed
 
 
-def test_passages_and_queries_are_never_mixed_in_one_call() -> None:
-    query = embeddings.embed_queries(["return policy"])
-    passage = embeddings.embed_passages(["return policy"])
-    assert not np.allclose(query, passage)  # e5's role prefixes differ: each kept its own
+def test_passages_and_queries_waiting_together_keep_their_own_role() -> None:
+    alone = {
+        "query": embeddings.embed_queries(["return policy"]),
+        "passage": embeddings.embed_passages(["return policy"]),
+    }
+    assert not np.allclose(alone["query"], alone["passage"])  # e5's role prefixes differ
+    encode = {"query": embeddings.embed_queries, "passage": embeddings.embed_passages}
+    roles = ["query", "passage"] * 4
+    results: List[tuple] = []
+    start = threading.Barrier(len(roles))
+
+    def caller(role: str) -> None:
+        start.wait()
+        results.append((role, encode[role](["return policy"])))
+
+    threads = [threading.Thread(target=caller, args=(role,)) for role in roles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == len(roles)
+    for role, vectors in results:
+        np.testing.assert_allclose(vectors, alone[role], atol=1e-6)

@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from kefu.channels.edge import BadMessage
+from kefu.channels.edge import BadMessage, json_object
 from kefu.channels.messenger import (
     PLATFORM_TIMEOUT,
     Button,
@@ -38,7 +38,6 @@ from kefu.channels.messenger import (
     MessengerInput,
     MessengerOutput,
     Platform,
-    json_body,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ class KefuFacebookInput(MessengerInput, FacebookInput):
         return response.text("EVENT_RECEIVED")
 
     def read(self, request: Request) -> List[Inbound]:
-        update = json_body(request)
+        update = json_object(request.body)
         if update.get("object") != "page":
             return []  # another product's webhook (Instagram, WhatsApp Business): not this channel
         entries = update.get("entry")

@@ -58,7 +58,6 @@ from kefu.channels.edge import (
     BadMessage,
     ChannelEdge,
     authored_reply,
-    json_object,
     too_long_reply,
 )
 from kefu.channels.splitting import split_text
@@ -225,10 +224,6 @@ class RecentIds:
         if len(self._order) > self._size:
             self._ids.discard(self._order.popleft())
         return False
-
-
-def json_body(request: Request) -> Dict[str, Any]:
-    return json_object(request.body)
 
 
 # True while Kefu answers a customer's message: a reply the platform refuses is logged, not

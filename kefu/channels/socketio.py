@@ -3,7 +3,7 @@
 Rasa's ``socketio`` channel with the edge's rules: the message text is cleaned and bounded, the
 client's metadata loses the keys only Kefu writes, the shop's customer token is checked, a
 message that is not text gets an answer instead of silence, only the configured web
-origins (or the page's own) may open a socket, and a persistent session really joins its room
+origins and Kefu's own pages may open a socket, and a persistent session really joins its room
 (Rasa 3.6's handler never did with the python-socketio it ships with: replies were lost).
 
 What the widget needs beyond Rasa's channel:

@@ -29,7 +29,7 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint
 from sanic.request import Request
 
-from kefu.channels.edge import BadMessage
+from kefu.channels.edge import BadMessage, json_object
 from kefu.channels.messenger import (
     PLATFORM_TIMEOUT,
     Button,
@@ -37,7 +37,6 @@ from kefu.channels.messenger import (
     MessengerInput,
     MessengerOutput,
     Platform,
-    json_body,
 )
 from kefu.channels.splitting import utf16_units
 from kefu.config import ConfigError
@@ -157,7 +156,7 @@ class KefuTelegramInput(MessengerInput, TelegramInput):
             logger.error("%s is %s, but the token is the bot %s's", BOT_NAME, expected, me.username)
 
     def read(self, request: Request) -> List[Inbound]:
-        update = json_body(request)
+        update = json_object(request.body)
         delivery = f"update:{update.get('update_id')}" if isinstance(update.get("update_id"), int) else None
         if isinstance(update.get("callback_query"), dict):
             event = self._tap(update["callback_query"], delivery)
