@@ -6,11 +6,14 @@ back from the store, never typed into the test) and what the database holds afte
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterator
 
 import pytest
 
 from kefu.config import settings
+from kefu.escalation import escalation_settings
+from kefu.escalation.hours import is_open
 from kefu.store.seed import export_store, read_seed
 from tests.conftest import Conversation, Live
 
@@ -233,11 +236,18 @@ def test_declining_identification_leaves_the_form(live: Live, unchanged_store: N
 
 
 def test_asking_for_a_human_opens_a_ticket_and_pauses(live: Live) -> None:
+    # What the customer is told depends on the clock: outside kefu.yml's agent hours, when
+    # agents are back; inside them, the usual wait.
+    agents_working = is_open(escalation_settings().hours, dt.datetime.now(dt.timezone.utc))
     chat = live.conversation()
     reply = chat.say("I want to talk to a real person")
     ticket = live.store.active_ticket(chat.sender)
     assert ticket is not None and ticket.paused and ticket.reason == "asked_for_human"
-    assert f"ticket #{ticket.id}" in reply and "colleague" in reply
+    assert f"ticket #{ticket.id}" in reply
+    if agents_working:
+        assert "colleague" in reply and "minutes" in reply
+    else:
+        assert "Nobody is available right now" in reply and "(UTC)" in reply
     assert [e.action for e in live.store.audit_log(chat.sender)] == ["open_ticket"]
 
 
