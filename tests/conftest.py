@@ -119,6 +119,15 @@ def store(store_url: str) -> Iterator[SqlStore]:
     opened.engine.dispose()
 
 
+@pytest.fixture
+def counted(store: SqlStore) -> Iterator[SqlStore]:
+    """Message signals counted in this process (kefu/reports/signal_writer.py) go to the test's store."""
+    from kefu.reports.signal_writer import SignalWriter, use_signal_writer
+
+    use_signal_writer(SignalWriter(lambda: store))
+    yield store
+
+
 @pytest.fixture(scope="session")
 def live_store_path(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("live") / "kefu.db"
@@ -138,7 +147,7 @@ def live(live_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
     server = ActionServer(live_store_url, tmp_path_factory.mktemp("logs") / "actions.log")
     try:
-        assistant = Assistant(server.webhook)
+        assistant = Assistant(server.webhook, live_store_url)
         yield Live(assistant, open_store(live_store_url))
         assistant.close()
     finally:

@@ -80,9 +80,17 @@ class ActionServer:
 class Assistant:
     """The trained model answering in-process, calling a live action server."""
 
-    def __init__(self, action_webhook: str, model_path: Path = MODEL_PATH) -> None:
+    def __init__(self, action_webhook: str, store_url: str, model_path: Path = MODEL_PATH) -> None:
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
+
+        from kefu.reports.signal_writer import SignalWriter, use_signal_writer
+        from kefu.store import open_store
+
+        # Rasa's process counts each message for the daily report: on the action server's store
+        # (made the process's writer whenever this assistant speaks: several can be alive).
+        self.signals = SignalWriter(lambda: open_store(store_url))
+        use_signal_writer(self.signals)
 
         if not model_path.exists():
             raise FileNotFoundError(f"{model_path} is missing: run `make train` first")
@@ -92,8 +100,15 @@ class Assistant:
 
     def say(self, sender: str, text: str) -> List[str]:
         """Send one message; return the texts Kefu answers with."""
+        from kefu.reports.signal_writer import signal_writer, use_signal_writer
+
+        if signal_writer() is not self.signals:
+            use_signal_writer(self.signals)
         replies = self.loop.run_until_complete(self.agent.handle_text(text, sender_id=sender))
         return [r.get("text", "") for r in replies or [] if r.get("text")]
+
+    def flush_signals(self) -> None:
+        assert self.signals.flush(), "message signals still waiting after 10 s"
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         tracker = self.loop.run_until_complete(self.agent.processor.fetch_tracker_with_initial_session(sender))

@@ -279,12 +279,10 @@ def store_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from tests.harness import ActionServer, Assistant
 
     # Nothing listens on port 9 of the loopback: connections are refused at once.
-    server = ActionServer(
-        "postgresql+psycopg2://kefu:kefu@127.0.0.1:9/kefu",
-        tmp_path_factory.mktemp("down") / "actions.log",
-    )
+    down = "postgresql+psycopg2://kefu:kefu@127.0.0.1:9/kefu"
+    server = ActionServer(down, tmp_path_factory.mktemp("down") / "actions.log")
     try:
-        assistant = Assistant(server.webhook)
+        assistant = Assistant(server.webhook, down)
         yield assistant
         assistant.close()
     finally:
@@ -303,3 +301,15 @@ def test_unreachable_store_apologises_and_offers_a_human(store_down: object) -> 
     # The conversation goes on, and product questions fail just as gracefully.
     assert "isn't responding" in chat.say("how much is the office chair?")
     assert "automated assistant" in chat.say("are you a bot?")
+
+
+def test_every_message_is_counted_for_the_daily_report(live: Live) -> None:
+    start = dt.datetime.now(dt.timezone.utc)
+    chat = live.conversation()
+    chat.say("hello")
+    chat.say("我的订单到哪里了？")
+    live.assistant.flush_signals()  # type: ignore[attr-defined]
+    counts = live.store.message_signals(start, dt.datetime.now(dt.timezone.utc))
+    mine = [s for s in counts if s.conversation_id == chat.sender]
+    assert [(s.language, s.intent) for s in mine] == [("en", "greet"), ("zh", "track_order")]
+    assert all(s.sentiment_score is not None and s.request_type for s in mine)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -13,10 +12,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions.signals import ReadMessageSignals
 from kefu.config import PROJECT_ROOT
 from kefu.nlu.e5_featurizer import E5Featurizer, e5_vector
 from kefu.nlu.labelled_data import LabelledDataError, file_fingerprint, load_labelled
@@ -212,39 +208,6 @@ def test_request_type_of_clear_messages(
     assert parse_with(request_type, text, language)["request_type"]["label"] == label
 
 
-# -- slots from the parsed message (actions/signals.py) --------------------------------------
-
-
-def signal_events(parse: Dict[str, Any], **slots: Any) -> Dict[str, Any]:
-    defaults = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
-    message = {"text": "x", "intent": {"name": "inform", "confidence": 1.0}, "entities": [], **parse}
-    tracker = Tracker("t", {**defaults, **slots}, message, [], False, None, {}, "action_listen")
-    events = asyncio.run(ReadMessageSignals().run(CollectingDispatcher(), tracker, DOMAIN))
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-def test_a_reliable_language_switches_the_conversation() -> None:
-    assert signal_events({"language": {"code": "zh", "confidence": 1.0, "reliable": True}})["language"] == "zh"
-
-
-def test_an_unreliable_language_keeps_the_conversations() -> None:
-    slots = signal_events({"language": {"code": "es", "confidence": 0.4, "reliable": False}}, language="fr")
-    assert "language" not in slots
-
-
-def test_negative_messages_in_a_row_are_counted_and_reset() -> None:
-    negative = {"sentiment": {"label": "negative", "score": -0.8, "confidence": 0.9}}
-    assert signal_events(negative, negative_streak=2.0)["negative_streak"] == 3.0
-    neutral = {"sentiment": {"label": "neutral", "score": 0.0, "confidence": 0.9}}
-    slots = signal_events(neutral, negative_streak=2.0)
-    assert slots["negative_streak"] == 0.0
-    assert slots["sentiment"] == "neutral"
-
-
-def test_request_type_is_kept() -> None:
-    assert signal_events({"request_type": {"label": "complaint", "confidence": 0.7}})["request_type"] == "complaint"
-
-
 # -- out-of-scope guard ----------------------------------------------------------------------
 
 
@@ -268,24 +231,6 @@ def test_out_of_scope_guard_rejects_what_resembles_no_example(tmp_path: Path) ->
     assert unrelated["out_of_scope"]["rejected"]
     assert unrelated["intent"]["name"] == "out_of_scope"
     assert unrelated["out_of_scope"]["similarity"] < in_scope["out_of_scope"]["similarity"]
-
-
-def test_an_address_change_naming_the_account_is_the_default_address() -> None:
-    def pending_after(text: str) -> Any:
-        message = {"text": text, "intent": {"name": "change_shipping_address", "confidence": 0.9}, "entities": []}
-        events = [
-            {"event": "user", "text": text, "parse_data": message},
-            {"event": "slot", "name": "pending_request", "value": "change_shipping_address"},
-        ]
-        defaults = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
-        slots = {**defaults, "pending_request": "change_shipping_address"}
-        tracker = Tracker("t", slots, message, events, False, None, {}, "action_listen")
-        result = asyncio.run(ReadMessageSignals().run(CollectingDispatcher(), tracker, DOMAIN))
-        return {e["name"]: e["value"] for e in result if e.get("event") == "slot"}.get("pending_request")
-
-    assert pending_after("I moved, please update the address on my account") == "set_up_shipping_address"
-    assert pending_after("请修改我账户的默认地址") == "set_up_shipping_address"
-    assert pending_after("send order #W2378156 to my office instead") == "change_shipping_address"
 
 
 def test_a_blank_message_gets_a_zero_vector_so_classifiers_still_work() -> None:

@@ -458,9 +458,13 @@ class SqlDesk:
 
     # Message signals (the daily report)
 
-    def record_message_signals(self: SqlStore, signals: MessageSignals) -> None:
+    def record_message_signals(self: SqlStore, signals: Sequence[MessageSignals]) -> None:
+        """Many messages' signals in one transaction (kefu/reports/signal_writer.py)."""
+        if not signals:
+            return
+        rows = [{**s.__dict__, "at": as_utc(s.at)} for s in signals]
         with self.session() as session:
-            session.add(m.MessageSignalRow(**{**signals.__dict__, "at": as_utc(signals.at)}))
+            session.execute(m.MessageSignalRow.__table__.insert(), rows)  # one executemany, no ORM objects
 
     def message_signals(self: SqlStore, since: dt.datetime, until: dt.datetime) -> List[MessageSignals]:
         row = m.MessageSignalRow

@@ -4,17 +4,14 @@ text's own language is unclear and the declaration is new."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Dict, List
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions.signals import ReadMessageSignals
 from kefu.channels.edge import LANGUAGE_METADATA, BadMessage, ChannelEdge, check_sender, declared_language
 from kefu.security.settings import SecuritySettings
-from tests.test_nlu_components import DOMAIN
+from kefu.store import SqlStore
+from tests.test_message_slots import extract, said
 
 
 @pytest.mark.parametrize(
@@ -38,35 +35,28 @@ def test_a_rest_client_cannot_name_a_messengers_conversation(sender: str) -> Non
         check_sender(sender, SecuritySettings())
 
 
-def user(text: str, language: str | None) -> Dict[str, Any]:
-    metadata = {LANGUAGE_METADATA: language} if language else {}
-    return {"event": "user", "text": text, "metadata": metadata}
-
-
-def language_slot(events: List[Dict[str, Any]], detected: Dict[str, Any], slot: str) -> str | None:
-    defaults = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
-    latest = {**events[-1], "intent": {"name": "greet", "confidence": 1.0}, "entities": [], "language": detected}
-    tracker = Tracker("t", {**defaults, "language": slot}, latest, events, False, None, {}, "action_listen")
-    result = asyncio.run(ReadMessageSignals().run(CollectingDispatcher(), tracker, DOMAIN))
-    return next((e["value"] for e in result if e.get("event") == "slot" and e["name"] == "language"), None)
-
-
 UNCLEAR = {"code": "en", "confidence": 0.3, "reliable": False}
 
 
-def test_the_first_message_takes_the_declared_language_when_the_text_is_unclear() -> None:
-    assert language_slot([user("hi", "zh")], UNCLEAR, "en") == "zh"
+def language_slot(declared: List[str | None], detected: Dict[str, Any], slot: str) -> str | None:
+    """The language slot Rasa's slot extraction sets after these messages (tests/test_message_slots.py)."""
+    messages = [said("hi", metadata={LANGUAGE_METADATA: d} if d else {}, language=detected) for d in declared]
+    return extract(messages, language=slot)[0].get("language")
 
 
-def test_switching_the_widget_to_another_language_switches_the_conversation() -> None:
-    assert language_slot([user("hi", "en"), user("ok", "de")], UNCLEAR, "en") == "de"
+def test_the_first_message_takes_the_declared_language_when_the_text_is_unclear(counted: SqlStore) -> None:
+    assert language_slot(["zh"], UNCLEAR, "en") == "zh"
 
 
-def test_a_declaration_repeated_with_every_message_does_not_undo_the_customers_writing() -> None:
+def test_switching_the_widget_to_another_language_switches_the_conversation(counted: SqlStore) -> None:
+    assert language_slot(["en", "de"], UNCLEAR, "en") == "de"
+
+
+def test_a_declaration_repeated_with_every_message_does_not_undo_the_customers_writing(counted: SqlStore) -> None:
     # The customer wrote French (the slot is fr); their app still says "en" with every message.
-    assert language_slot([user("Bonjour", "en"), user("oui", "en")], UNCLEAR, "fr") is None
+    assert language_slot(["en", "en"], UNCLEAR, "fr") is None
 
 
-def test_the_texts_own_clear_language_wins_over_the_declared_one() -> None:
+def test_the_texts_own_clear_language_wins_over_the_declared_one(counted: SqlStore) -> None:
     clear_spanish = {"code": "es", "confidence": 0.99, "reliable": True}
-    assert language_slot([user("¿Dónde está mi pedido?", "zh")], clear_spanish, "en") == "es"
+    assert language_slot(["zh"], clear_spanish, "en") == "es"
