@@ -15,9 +15,6 @@ from typing import Any, Callable, Dict, Mapping, Sequence
 
 from kefu.nlu import SUPPORTED_LANGUAGES
 
-# The slots this module fills; each is declared with a custom mapping in domain.yml.
-SIGNAL_SLOTS = ("language", "sentiment", "sentiment_score", "negative_streak", "request_type")
-
 # "Change my address" is an order's delivery address unless the customer names the account's
 # own (default) address; the NLU taxonomy has one intent for both, the flows differ.
 ACCOUNT_ADDRESS = re.compile(
@@ -44,17 +41,17 @@ def signal_slots(
 ) -> Dict[str, Any]:
     """The slot values the message's parse sets: only those that change or are per message."""
     values: Dict[str, Any] = {}
-    language = _conversation_language(_part(parse, "language"), declared)
+    language = _conversation_language(parse_part(parse, "language"), declared)
     if language is not None and language != slot("language"):
         values["language"] = language
-    sentiment = _part(parse, "sentiment")
+    sentiment = parse_part(parse, "sentiment")
     if sentiment.get("label"):
         values["sentiment"] = sentiment["label"]
         streak = float(slot("negative_streak") or 0)
         values["negative_streak"] = streak + 1 if sentiment["label"] == "negative" else 0.0
     if isinstance(sentiment.get("score"), (int, float)):
         values["sentiment_score"] = float(sentiment["score"])
-    request_type = _part(parse, "request_type").get("label")
+    request_type = parse_part(parse, "request_type").get("label")
     if request_type:
         values["request_type"] = request_type
     return values
@@ -76,6 +73,7 @@ def _conversation_language(detected: Mapping[str, Any], declared: Sequence[str |
     return code if code in SUPPORTED_LANGUAGES else None
 
 
-def _part(parse: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def parse_part(parse: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """One of the NLU's additions to the parse (``language``, ``sentiment``...), {} when absent."""
     value = parse.get(key)
     return value if isinstance(value, Mapping) else {}

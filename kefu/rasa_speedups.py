@@ -9,7 +9,7 @@ Found with py-spy on the Rasa server under benchmarks/rest_load.py (reports/turn
   is still validated against the same schema, and an invalid reply still raises the same
   ``ValidationError`` with Rasa's explanation.
 - **A message's signals read in Rasa's process.** Rasa calls ``action_validate_slot_mappings``
-  on the action server after every customer message; Kefu's only used it to copy language,
+  on the action server after every customer message; Kefu only used it to copy language,
   sentiment and request type from the parse into slots, which cost a tracker rebuilt from all
   its events, serialised both ways, an HTTP round trip and a database insert per message.
   kefu/message_slots.py now does it here, the signals for the daily report go to a background
@@ -33,7 +33,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 
 from kefu.channels.edge import IDENTITY_METADATA, LANGUAGE_METADATA
-from kefu.message_slots import pending_request, signal_slots
+from kefu.message_slots import parse_part, pending_request, signal_slots
 from kefu.store.records import MessageSignals
 
 
@@ -100,15 +100,15 @@ def needs_action_server(tracker: Any) -> bool:
 def _count(tracker: Any, parse: Dict[str, Any], values: Dict[str, Any]) -> None:
     from kefu.reports.signal_writer import signal_writer
 
-    score = (parse.get("sentiment") or {}).get("score")
+    score = parse_part(parse, "sentiment").get("score")
     signal_writer().add(
         MessageSignals(
             at=dt.datetime.now(dt.timezone.utc),
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "",
             language=values.get("language") or tracker.get_slot("language") or "en",
-            intent=str((parse.get("intent") or {}).get("name") or ""),
-            request_type=(parse.get("request_type") or {}).get("label"),
+            intent=str(parse_part(parse, "intent").get("name") or ""),
+            request_type=parse_part(parse, "request_type").get("label"),
             sentiment_score=float(score) if isinstance(score, (int, float)) else None,
             to_agent=tracker.is_paused(),
         )

@@ -84,13 +84,12 @@ class Assistant:
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
-        from kefu.reports.signal_writer import SignalWriter, use_signal_writer
+        from kefu.reports.signal_writer import SignalWriter
         from kefu.store import open_store
 
         # Rasa's process counts each message for the daily report: on the action server's store
         # (made the process's writer whenever this assistant speaks: several can be alive).
         self.signals = SignalWriter(lambda: open_store(store_url))
-        use_signal_writer(self.signals)
 
         if not model_path.exists():
             raise FileNotFoundError(f"{model_path} is missing: run `make train` first")

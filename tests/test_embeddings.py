@@ -4,7 +4,7 @@ every caller gets exactly the vectors it would have got alone."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import pytest
@@ -38,21 +38,30 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> List[int]:
     return calls
 
 
-def test_concurrent_callers_share_engine_calls_and_get_their_own_vectors(engine_calls: List[int]) -> None:
-    alone = {text: embeddings.embed_queries([text])[0] for text in TEXTS}
-    engine_calls.clear()
-    results: Dict[str, np.ndarray] = {}
-    start = threading.Barrier(len(TEXTS))
+def call_together(caller: Callable[[str], None], arguments: List[str]) -> None:
+    """``caller`` on each argument, in threads released at the same moment, so they wait together."""
+    start = threading.Barrier(len(arguments))
 
-    def caller(text: str) -> None:
+    def released(argument: str) -> None:
         start.wait()
-        results[text] = embeddings.embed_queries([text])
+        caller(argument)
 
-    threads = [threading.Thread(target=caller, args=(text,)) for text in TEXTS]
+    threads = [threading.Thread(target=released, args=(argument,)) for argument in arguments]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+
+
+def test_concurrent_callers_share_engine_calls_and_get_their_own_vectors(engine_calls: List[int]) -> None:
+    alone = {text: embeddings.embed_queries([text])[0] for text in TEXTS}
+    engine_calls.clear()
+    results: Dict[str, np.ndarray] = {}
+
+    def caller(text: str) -> None:
+        results[text] = embeddings.embed_queries([text])
+
+    call_together(caller, TEXTS)
     assert sorted(results) == sorted(TEXTS)
     for text in TEXTS:
         assert results[text].shape == (1, embeddings.DIMENSIONS)
@@ -82,17 +91,11 @@ def test_passages_and_queries_waiting_together_keep_their_own_role() -> None:
     encode = {"query": embeddings.embed_queries, "passage": embeddings.embed_passages}
     roles = ["query", "passage"] * 4
     results: List[tuple] = []
-    start = threading.Barrier(len(roles))
 
     def caller(role: str) -> None:
-        start.wait()
         results.append((role, encode[role](["return policy"])))
 
-    threads = [threading.Thread(target=caller, args=(role,)) for role in roles]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    call_together(caller, roles)
     assert len(results) == len(roles)
     for role, vectors in results:
         np.testing.assert_allclose(vectors, alone[role], atol=1e-6)

@@ -99,4 +99,9 @@ def use_signal_writer(writer: SignalWriter) -> None:
     if _writer is not None:
         _writer.flush()
     _writer = writer
-    atexit.register(writer.flush)
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if _writer is not None:
+        _writer.flush()
