@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -141,23 +142,38 @@ def live_store_url(live_store_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def live(live_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(live_store_url: str, live_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The trained model and a live action server on a temporary store."""
     from tests.harness import ActionServer, Assistant
 
     server = ActionServer(live_store_url, tmp_path_factory.mktemp("logs") / "actions.log")
     try:
         assistant = Assistant(server.webhook, live_store_url)
-        yield Live(assistant, open_store(live_store_url))
+        yield Live(assistant, open_store(live_store_url), live_store_path)
         assistant.close()
     finally:
         server.stop()
 
 
 class Live:
-    def __init__(self, assistant: object, store: SqlStore) -> None:
+    def __init__(self, assistant: object, store: SqlStore, path: Path) -> None:
         self.assistant = assistant
         self.store = store
+        self.path = path
+
+    def restore(self, template_db: Path) -> None:
+        """The live store back at the seed, while the action server and the signal writer hold it open.
+
+        Copying the file over an open SQLite database corrupts it ("database disk image is
+        malformed") when another connection writes meanwhile; SQLite's backup API takes the locks.
+        """
+        self.assistant.flush_signals()  # type: ignore[attr-defined]
+        source, target = sqlite3.connect(template_db), sqlite3.connect(self.path, timeout=30)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
 
     def conversation(self) -> Conversation:
         return Conversation(self.assistant, f"test-{uuid.uuid4().hex[:12]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -24,11 +23,11 @@ FATIMA_EMAIL, FATIMA_ZIP = "fatima.anderson8791@example.com", "78773"
 
 
 @pytest.fixture
-def fresh(live: Live, live_store_path: Path, template_db: Path) -> Iterator[Live]:
+def fresh(live: Live, template_db: Path) -> Iterator[Live]:
     """The live store back at the seed before and after the test."""
-    shutil.copy(template_db, live_store_path)
+    live.restore(template_db)
     yield live
-    shutil.copy(template_db, live_store_path)
+    live.restore(template_db)
 
 
 def start_cancel(chat: Conversation) -> str:

@@ -12,7 +12,6 @@ reports/task_scenarios.json and .md.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -55,14 +54,12 @@ def scenarios() -> List[Dict[str, Any]]:
 
 
 @pytest.mark.skipif(not (TASKS_DIR / "tasks_train.json").exists(), reason=f"shared tasks missing in {TASKS_DIR}")
-def test_task_scenarios_end_in_the_expected_database_state(
-    live: Live, live_store_path: Path, template_db: Path
-) -> None:
+def test_task_scenarios_end_in_the_expected_database_state(live: Live, template_db: Path) -> None:
     seed = read_seed()
     results = []
     for scenario in scenarios():
         task, script = scenario["task"], scenario["script"]
-        shutil.copy(template_db, live_store_path)  # every scenario starts from the seed
+        live.restore(template_db)  # every scenario starts from the seed
         chat = live.conversation()
         transcript = play(script, chat.say)
         expected = rounded(apply_calls(seed, task["actions"]))
@@ -77,7 +74,7 @@ def test_task_scenarios_end_in_the_expected_database_state(
                 "transcript": [] if passed else transcript,
             }
         )
-    shutil.copy(template_db, live_store_path)
+    live.restore(template_db)
     _write_report(results)
     assert len(results) == sum(PER_KIND.values())
     for kind, minimum in MIN_PASSING.items():
