@@ -21,15 +21,17 @@ import platform
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from rest_load import BENCH_DIR, Server, drive, kefu_conversation, kefu_customers, start_kefu, wait_for_rasa  # noqa: E402
+from rest_load import BENCH_DIR, drive, kefu_conversation, kefu_customers, start_kefu  # noqa: E402
 
 REPORTS = ROOT / "reports"
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
@@ -123,6 +125,20 @@ def breakdown(samples: Counter, cpu: float, messages: int) -> List[Dict[str, obj
     return rows
 
 
+def deciding_policies(port: int, token: str, senders: List[str]) -> Dict[str, Dict[str, int]]:
+    """Which policy predicted each action of the run's conversations, and which actions (from the trackers)."""
+    decided: Dict[str, Counter] = {}
+    for sender in senders:
+        query = urllib.parse.urlencode({"token": token})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/conversations/{sender}/tracker?{query}") as response:
+            events = json.load(response)["events"]
+        for event in events:
+            if event.get("event") == "action" and event.get("policy"):
+                policy = event["policy"].split("_", 2)[-1]  # "policy_3_TEDPolicy" -> "TEDPolicy"
+                decided.setdefault(policy, Counter())[event["name"]] += 1
+    return {policy: dict(actions.most_common()) for policy, actions in sorted(decided.items())}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=20)
@@ -130,15 +146,13 @@ def main() -> int:
     parser.add_argument("--label", default="now", help="name of this run in the report (before / after)")
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    servers: List[Server] = []
+    servers: List[Any] = []
     try:
-        port, rasa = start_kefu(servers, f"profile-{args.label}")
-        wait_for_rasa(port, rasa)
-        actions = servers[0]
+        port, kefu = start_kefu(servers, f"profile-{args.label}")
         url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
         conversation = kefu_conversation(kefu_customers(args.customers * args.conversations))
         asyncio.run(drive(url, conversation, 1, 1, "warm-up"))
-        pids = {"rasa": rasa.process.pid, "actions": actions.process.pid}
+        pids = {"rasa": kefu.rasa_pids()[0], "actions": kefu.action_server_pid() or 0}
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         outputs = {name: BENCH_DIR / f"spy-{name}-{args.label}.txt" for name in pids}
         spies = [spy(pid, outputs[name], 600) for name, pid in pids.items()]
@@ -149,6 +163,7 @@ def main() -> int:
             process.send_signal(2)  # py-spy writes what it has on SIGINT
         for process in spies:
             process.wait(60)
+        decided = deciding_policies(port, kefu.api_token or "", result.senders)
     finally:
         for server in reversed(servers):
             server.stop()
@@ -162,6 +177,7 @@ def main() -> int:
         "messages": messages,
         "wall_seconds": round(result.wall_seconds, 2),
         "errors": result.errors,
+        "actions_decided_by": decided,
         "processes": {
             name: {
                 "cpu_seconds": round(used[name], 2),
@@ -192,6 +208,17 @@ def write(report: Dict[str, object]) -> None:
             "shared out by py-spy samples of busy threads (50 Hz).",
             "",
         ]
+        decided = run.get("actions_decided_by")
+        if decided:
+            total = sum(sum(actions.values()) for actions in decided.values())
+            lines += ["Actions predicted, by the policy that decided (from the run's trackers):", ""]
+            lines += [
+                f"- {policy}: {sum(actions.values())} of {total} ("
+                + ", ".join(f"{name} {count}" for name, count in list(actions.items())[:6])
+                + ")"
+                for policy, actions in decided.items()
+            ]
+            lines.append("")
         for name, process in run["processes"].items():
             lines += [
                 f"**{name}**: {process['cpu_ms_per_message']} ms CPU per message ({process['cpu_seconds']} s in all)",
