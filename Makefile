@@ -8,10 +8,11 @@ STAMP     := $(VENV)/.kefu-installed
 MODEL     := models/kefu.tar.gz
 TRAINING  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: run shell test install store train lint widget bench-profile bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
+.PHONY: run run-production shell test install store train lint widget bench-profile bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
 
 help:
 	@echo "make run      install, prepare the store, train if needed, start Kefu (REST + Socket.IO)"
+	@echo "make run-production  the same on every core: Rasa and action-server workers, Redis (installed from Debian)"
 	@echo "make shell    the same, but talk to Kefu in the terminal (rasa shell)"
 	@echo "make test     install and run the whole test suite"
 	@echo "make bench    load benchmarks over REST: order status vs stock rasa init, returns/exchanges"
@@ -26,6 +27,10 @@ help:
 
 run: install store train recommender
 	@scripts/serve.sh run
+
+# The same on every core: Rasa and action-server workers sharing conversations through Redis.
+run-production: install store train recommender
+	@scripts/serve.sh production
 
 shell: install store train recommender
 	@scripts/serve.sh shell

@@ -61,9 +61,10 @@ def serve_copy(
     name: str,
     settings: Dict[str, Any],
     env: Dict[str, str] | None = None,
+    mode: str = "run",
 ) -> Any:
-    """Kefu as `make run` starts it (a ServedKefu), on a copy of the seeded store, with these
-    settings: the trained model must exist (`make train`)."""
+    """Kefu as `make run` starts it (a ServedKefu; ``mode="production"``: as `make run-production`
+    does), on a copy of the seeded store, with these settings: the trained model must exist."""
     from kefu.config import PROJECT_ROOT
     from kefu.security.audit import ServedKefu
 
@@ -71,7 +72,7 @@ def serve_copy(
         pytest.fail("models/kefu.tar.gz is missing: run `make train` first")
     work = tmp_path_factory.mktemp(name)
     shutil.copy(template_db, work / "kefu.db")
-    return ServedKefu.with_settings(f"sqlite:///{work / 'kefu.db'}", work, settings, env)
+    return ServedKefu.with_settings(f"sqlite:///{work / 'kefu.db'}", work, settings, env, mode)
 
 
 @pytest.fixture(scope="session")

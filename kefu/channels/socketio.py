@@ -14,6 +14,12 @@ What the widget needs beyond Rasa's channel:
 - ``kefu_history``: the conversation so far, sent after a resumed session is confirmed, so a
   reload or a reconnect shows what was said meanwhile (kefu/channels/history.py).
 - ``kefu_typing``: ``{"typing": true}`` while Kefu works on a message, ``false`` when done.
+
+With several Rasa workers or replicas (the production profile), a customer's socket lives in one
+of them, while an agent's reply or a hand-back may be sent by any other. ``KEFU_SOCKETIO_REDIS_URL``
+(set by scripts/serve.sh production) makes every worker's emits go through Redis, so a room's
+messages reach its socket wherever it is. The widget opens a WebSocket first: one connection
+stays on one worker, where long polling would spread a session's requests over all of them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import uuid
 from typing import Any, Awaitable, Callable, Dict
 from urllib.parse import urlsplit
 
@@ -34,6 +42,8 @@ from kefu.channels.history import widget_history
 logger = logging.getLogger(__name__)
 
 HISTORY_EVENT = "kefu_history"
+# A redis:// URL through which the workers share their rooms; unset: one process, rooms in memory.
+SHARED_ROOMS_ENV = "KEFU_SOCKETIO_REDIS_URL"
 TYPING_EVENT = "kefu_typing"
 _SESSION_RANDOM_HEX = 32
 _SESSION_TAG_HEX = 16
@@ -72,6 +82,9 @@ class KefuSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        shared_rooms = os.environ.get(SHARED_ROOMS_ENV, "").strip()
+        if shared_rooms:
+            share_rooms(sio, shared_rooms)
         # Kefu's own pages (the chat page, the console) and the origins in security.cors_origins;
         # engine.io refuses a socket from any other web origin.
         sio.eio.cors_allowed_origins = self.allows_origin
@@ -160,6 +173,46 @@ class KefuSocketIOInput(SocketIOInput):
             return {"session_id": session_id, "messages": [], "complete": False}
         messages = widget_history(tracker.events) if tracker is not None else []
         return {"session_id": session_id, "messages": messages, "complete": True}
+
+
+def share_rooms(sio: Any, redis_url: str) -> None:
+    """Emit through Redis, so that every worker's sockets get what any worker sends their room.
+
+    Rasa builds the AsyncServer with the in-memory manager; it is replaced before the first socket
+    connects (python-socketio initialises its manager on the first connection).
+    """
+    # Its own logger: Rasa's server logs nothing of python-socketio's, and a lost Redis must show.
+    manager = _redis_manager_class()(
+        redis_url, channel="kefu-socketio", logger=logging.getLogger("kefu.socketio.rooms")
+    )
+    sio.manager = manager
+    manager.set_server(sio)
+    sio.manager_initialized = False
+
+
+def _redis_manager_class() -> type:
+    from socketio import AsyncRedisManager
+
+    class PerProcessRedisManager(AsyncRedisManager):
+        """python-socketio's Redis manager with an id of its own in every process.
+
+        A manager skips the messages that carry its own id (it has handled them already). Rasa
+        builds its channels before Sanic forks the workers, so every worker would inherit the
+        same id and ignore what the others send: an agent's reply sent by one worker would never
+        reach a socket held by another.
+        """
+
+        @property
+        def host_id(self) -> str:
+            if self._host_pid != os.getpid():
+                self._host_pid, self._host_id = os.getpid(), uuid.uuid4().hex
+            return self._host_id
+
+        @host_id.setter
+        def host_id(self, value: str) -> None:
+            self._host_pid, self._host_id = os.getpid(), value
+
+    return PerProcessRedisManager
 
 
 def _rasa_agent() -> Any:

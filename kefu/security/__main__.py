@@ -6,9 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kefu.security.secrets import ACTION_TOKEN, API_TOKEN, SOURCE_KEY, SecretError
+from kefu.security.secrets import ACTION_TOKEN, API_TOKEN, REDIS_PASSWORD, SOURCE_KEY, SecretError
 
-SECRETS = {"api_token": API_TOKEN, "action_token": ACTION_TOKEN, "source_key": SOURCE_KEY}
+SECRETS = {
+    "api_token": API_TOKEN,
+    "action_token": ACTION_TOKEN,
+    "source_key": SOURCE_KEY,
+    "redis_password": REDIS_PASSWORD,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

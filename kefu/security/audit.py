@@ -79,21 +79,41 @@ def shipped_settings() -> Dict[str, Any]:
     return yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
 
 
+RASA_UP = "Rasa server is up and running"  # logged by each Sanic worker once its model is loaded
+
+
 class ServedKefu:
-    """``scripts/serve.sh run`` on free ports with its own store, logs and secrets."""
+    """``scripts/serve.sh run`` (or ``production``) on free ports with its own store, logs and secrets.
+
+    The production profile gets ``workers`` Rasa and action-server workers and a Redis of its own
+    (port, password and data directory under ``work_dir``), as a shop's would be.
+    """
 
     @classmethod
     def with_settings(
-        cls, store_url: str, work_dir: Path, settings: Dict[str, Any], env: Dict[str, str] | None = None
+        cls,
+        store_url: str,
+        work_dir: Path,
+        settings: Dict[str, Any],
+        env: Dict[str, str] | None = None,
+        mode: str = "run",
     ) -> ServedKefu:
         """Started with these settings instead of kefu.yml (written to ``work_dir/kefu.yml``)."""
         config = work_dir / "kefu.yml"
         config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-        return cls(store_url, work_dir, env={"KEFU_CONFIG": str(config), **(env or {})})
+        return cls(store_url, work_dir, env={"KEFU_CONFIG": str(config), **(env or {})}, mode=mode)
 
-    def __init__(self, store_url: str, work_dir: Path, env: Dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store_url: str | None,
+        work_dir: Path,
+        env: Dict[str, str] | None = None,
+        mode: str = "run",
+        workers: int = 2,
+    ) -> None:
         self.port, self.actions_port = free_port(), free_port()
         self.work_dir = work_dir
+        self.workers = workers if mode == "production" else 1
         # Leading "-": a generated token may start with one, and the server must still start.
         self.api_token = "-api-" + uuid.uuid4().hex
         self.action_token = "act-" + uuid.uuid4().hex
@@ -101,18 +121,27 @@ class ServedKefu:
             os.environ,
             KEFU_PORT=str(self.port),
             KEFU_ACTIONS_PORT=str(self.actions_port),
-            KEFU_STORE_URL=store_url,
             KEFU_LOG_DIR=str(work_dir / "log"),
             KEFU_API_TOKEN=self.api_token,
             KEFU_ACTION_TOKEN=self.action_token,
             KEFU_SOURCE_KEY="src-" + uuid.uuid4().hex,
-            **(env or {}),
         )
+        if store_url:
+            self.env["KEFU_STORE_URL"] = store_url
+        if mode == "production":
+            self.env.update(
+                KEFU_RASA_WORKERS=str(workers),
+                KEFU_ACTION_WORKERS=str(workers),
+                KEFU_REDIS_PORT=str(free_port()),
+                KEFU_REDIS_PASSWORD="redis-" + uuid.uuid4().hex,
+                KEFU_REDIS_DIR=str(work_dir / "redis"),
+            )
+        self.env.update(env or {})
         self.replacement: subprocess.Popen | None = None
         self.log_path = work_dir / "rasa.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - open for the server's lifetime
         self.process = subprocess.Popen(
-            ["bash", str(SERVE), "run"],
+            ["bash", str(SERVE), mode],
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=self._log,
@@ -139,7 +168,8 @@ class ServedKefu:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Kefu exited with {self.process.returncode}: see {self.log_path}")
             try:
-                if http("GET", f"{self.url}/status?token={self.api_token}").status == 200:
+                answered = http("GET", f"{self.url}/status?token={self.api_token}").status == 200
+                if answered and self.log_path.read_text(errors="replace").count(RASA_UP) >= self.workers:
                     return
             except OSError:
                 pass
@@ -147,18 +177,13 @@ class ServedKefu:
         raise TimeoutError(f"Kefu did not start within {timeout:.0f} s: see {self.log_path}")
 
     def action_server_pid(self) -> int | None:
-        """The action server serve.sh started (read from /proc: no procps needed)."""
-        wanted = ["kefu.security.action_server", "--port", str(self.actions_port)]
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            except OSError:
-                continue
-            if all(part in argv for part in wanted):
-                return int(entry.name)
-        return None
+        """The action server serve.sh started (its first process, where it has workers)."""
+        found = _pids_running(["kefu.security.action_server", "--port", str(self.actions_port)])
+        return found[0] if found else None
+
+    def rasa_pids(self) -> List[int]:
+        """The Rasa server's processes, its first one leading (then its Sanic workers, if any)."""
+        return _pids_running(["run", "--port", str(self.port)])
 
     def stop_action_server(self) -> None:
         pid = self.action_server_pid()
@@ -206,6 +231,22 @@ class ServedKefu:
         texts += [p.read_text(errors="replace") for p in (self.work_dir / "log").glob("*.log")]
         texts += [p.read_text(errors="replace") for p in self.work_dir.glob("actions-*.log")]
         return "\n".join(texts)
+
+
+def _pids_running(wanted: List[str]) -> List[int]:
+    """Processes whose arguments include all of ``wanted``, oldest first (read from /proc: no procps)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            started = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[19])
+        except (OSError, ValueError, IndexError):
+            continue
+        if all(part in argv for part in wanted):
+            found.append((started, int(entry.name)))
+    return [pid for _, pid in sorted(found)]
 
 
 class Customer:

@@ -65,3 +65,5 @@ API_TOKEN = SharedSecret("KEFU_API_TOKEN", "api_token")
 ACTION_TOKEN = SharedSecret("KEFU_ACTION_TOKEN", "action_token")
 # Keys hashing client addresses before they are counted (the store never sees an address).
 SOURCE_KEY = SharedSecret("KEFU_SOURCE_KEY", "source_key")
+# Redis of the production profile (trackers and locks shared by Rasa's workers).
+REDIS_PASSWORD = SharedSecret("KEFU_REDIS_PASSWORD", "redis_password")

@@ -17,6 +17,10 @@ export class Connection {
       reconnection: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 8000,
+      // A WebSocket first: it stays on the Kefu worker it reached, where long-polling requests
+      // would land on any worker of a production setup. Polling if the network refuses WebSockets.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
       withCredentials: false,
     });
     this.socket.on("connect", () => {
