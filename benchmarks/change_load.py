@@ -31,7 +31,14 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.rest_load import BENCH_DIR, REPORTS, Result, Server, post, start_kefu, wait_for_rasa  # noqa: E402
+from benchmarks.rest_load import (  # noqa: E402
+    BENCH_DIR,
+    PROFILES,
+    REPORTS,
+    Result,
+    post,
+    start_kefu,
+)
 from kefu.store import prepare_store  # noqa: E402
 from kefu.store.seed import export_store, read_seed  # noqa: E402
 from tests.customer_simulator import Script, answer, script_for  # noqa: E402
@@ -82,27 +89,20 @@ async def drive(url: str, scenarios: List[Dict[str, Any]]) -> Result:
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=20, help="concurrent customers, one scenario each")
-    args = parser.parse_args()
-
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    scenarios = pick_scenarios(args.customers)
-    store_path = BENCH_DIR / "change_load.db"
+def run_profile(profile: str, scenarios: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The scenarios against Kefu in ``profile`` on a fresh copy of the seeded store, checked after."""
+    store_path = BENCH_DIR / f"change_load-{profile}.db"
     store_path.unlink(missing_ok=True)
     store_url = f"sqlite:///{store_path}"
     store = prepare_store(store_url)
-    servers: List[Server] = []
+    servers: List[Any] = []
     try:
-        kefu_port, kefu = start_kefu(servers, "change", env={"KEFU_STORE_URL": store_url})
-        wait_for_rasa(kefu_port, kefu)
-        print(f"driving {len(scenarios)} concurrent return / exchange conversations", flush=True)
+        kefu_port, _ = start_kefu(servers, f"change-{profile}", env={"KEFU_STORE_URL": store_url}, profile=profile)
+        print(f"{profile}: driving {len(scenarios)} concurrent return / exchange conversations", flush=True)
         result = asyncio.run(drive(f"http://127.0.0.1:{kefu_port}/webhooks/rest/webhook", scenarios))
     finally:
         for server in servers:
             server.stop()
-
     seed, actual = read_seed(), rounded(export_store(store))
     checks = []
     for scenario in scenarios:
@@ -115,7 +115,26 @@ def main() -> int:
                 "correct": actual["orders"][order_id] == expected["orders"][order_id],
             }
         )
-    summary = result.summary()
+    return {
+        "results": result.summary(),
+        "database_states_correct": sum(c["correct"] for c in checks),
+        "database_states_checked": len(checks),
+        "checks": checks,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20, help="concurrent customers, one scenario each")
+    parser.add_argument("--profiles", default=",".join(PROFILES), help=f"comma-separated, of {', '.join(PROFILES)}")
+    args = parser.parse_args()
+    profiles = [name for name in args.profiles.split(",") if name]
+    if not profiles or set(profiles) - set(PROFILES):
+        parser.error(f"--profiles: of {', '.join(PROFILES)}")
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    scenarios = pick_scenarios(args.customers)
+    runs = {profile: run_profile(profile, scenarios) for profile in profiles}
     report = {
         "benchmark": "concurrent return / exchange conversations over REST, database checked after",
         "command": "python benchmarks/change_load.py " + " ".join(sys.argv[1:]),
@@ -124,25 +143,28 @@ def main() -> int:
         "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json, first return and exchange tasks "
         "(single gold call) on distinct orders and customers, alternating",
         "concurrent_customers": len(scenarios),
-        "results": summary,
-        "database_states_correct": sum(c["correct"] for c in checks),
-        "database_states_checked": len(checks),
-        "checks": checks,
+        "profiles": runs,
     }
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "change_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    rows = []
+    for profile, run in runs.items():
+        s = run["results"]
+        rows.append(
+            f"| {profile} | {s['conversations']} | {s['messages']} | {s['messages_per_second']} | "
+            f"{s['latency_ms_p50']} | {s['latency_ms_p95']} | {s['latency_ms_p99']} | {s['errors']} | "
+            f"{run['database_states_correct']} / {run['database_states_checked']} |"
+        )
     (REPORTS / "change_load.md").write_text(
         f"# Return and exchange conversations under load\n\n`{report['command']}` on {report['date']} "
-        f"({os.cpu_count()} CPUs). {len(scenarios)} customers at once, one whole conversation each.\n"
+        f"({os.cpu_count()} CPUs). {len(scenarios)} customers at once, one whole conversation each, against Kefu "
+        "started by scripts/serve.sh in each profile, each on a fresh copy of the seeded store.\n"
         f"Data: {report['data']}.\n\n"
-        "| conversations | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | database states correct |\n"
-        "|---|---|---|---|---|---|---|---|\n"
-        f"| {summary['conversations']} | {summary['messages']} | {summary['messages_per_second']} | "
-        f"{summary['latency_ms_p50']} | {summary['latency_ms_p95']} | {summary['latency_ms_p99']} | "
-        f"{summary['errors']} | {report['database_states_correct']} / {report['database_states_checked']} |\n"
+        "| profile | conversations | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | database states correct |\n"
+        "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     print((REPORTS / "change_load.md").read_text())
-    return 0
+    return 0 if all(run["results"]["errors"] == 0 for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

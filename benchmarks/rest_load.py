@@ -8,12 +8,13 @@ latency (POST to reply) is recorded:
   orders; the answer must name one of the customer's orders.
 - stock `rasa init` bot (trained here once, cached in var/bench/): "hi", "I'm sad", "yes", "bye".
 
-Both assistants run as real servers on loopback ports. Kefu runs as `make run` runs it: its
-secret-checked action server (a shared secret generated for the run, sent by the Rasa server
-from a generated endpoints file), its channels (credentials.yml) and an HTTP API token, on the
-configured store; the stock bot keeps Rasa's defaults. Figures: messages per second over the
-whole run, and per-turn latency p50 / p95 / p99, for each assistant, plus their ratio. Writes
-reports/rest_load.json and reports/rest_load.md.
+Every assistant runs as a real server on loopback ports: the stock bot with Rasa's defaults, and
+Kefu twice, started by scripts/serve.sh as `make run` (default profile) and `make run-production`
+(a Rasa and an action-server worker a core, Redis) start it, with secrets generated for the run,
+on the configured store. The assistants take turns, round after round. Figures: messages per
+second over the whole run, and per-turn latency p50 / p95 / p99, for each assistant, with its
+ratios to the stock bot; then one round at each of --curve's concurrencies, plotted to
+reports/rest_load.png. Writes reports/rest_load.json and reports/rest_load.md.
 
     .venv/bin/python benchmarks/rest_load.py --customers 20 --conversations 3
 """
@@ -25,7 +26,6 @@ import asyncio
 import json
 import os
 import platform
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -33,13 +33,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kefu.security.audit import ServedKefu  # noqa: E402
 from kefu.store import open_store  # noqa: E402
 from tests.harness import free_port, wait_for_http  # noqa: E402
 
@@ -56,6 +57,7 @@ class Result:
     correct: int = 0
     errors: int = 0
     wall_seconds: float = 0.0
+    senders: List[str] = field(default_factory=list)  # each conversation's, in order of first message
 
     def summary(self) -> Dict[str, float]:
         ordered = sorted(self.latencies_ms)
@@ -99,6 +101,8 @@ class Server:
 
 
 async def post(session: aiohttp.ClientSession, url: str, sender: str, text: str, result: Result) -> List[str]:
+    if sender not in result.senders:
+        result.senders.append(sender)
     started = time.perf_counter()
     async with session.post(url, json={"sender": sender, "message": text}) as response:
         body = await response.json(content_type=None)
@@ -177,48 +181,33 @@ def start_rasa(
     return Server(args + (extra_args or []), cwd, log, env=env, api_token=api_token)
 
 
-def start_kefu(servers: List[Server], name: str, env: Dict[str, str] | None = None) -> Tuple[int, Server]:
-    """Kefu's action server and Rasa server on free loopback ports (appended to ``servers``).
+# Kefu as a shop starts it: scripts/serve.sh in one of its modes.
+PROFILES = {
+    "default": "run",  # `make run`: one Rasa process, one action server, conversations in memory
+    "production": "production",  # `make run-production`: a Rasa and an action-server worker a core, Redis
+}
 
-    As scripts/serve.sh starts them: the action server answers only calls carrying the shared
-    secret, Rasa's HTTP API needs a token, and customers talk through Kefu's channels. Both
-    secrets are generated for this run and written nowhere but the run's endpoints file.
+
+def start_kefu(
+    servers: List[Any], name: str, env: Dict[str, str] | None = None, profile: str = "default"
+) -> Tuple[int, ServedKefu]:
+    """Kefu started by scripts/serve.sh in ``profile`` on free loopback ports, ready (appended to ``servers``).
+
+    The action server answers only calls carrying the shared secret, Rasa's HTTP API needs a
+    token, customers talk through Kefu's channels; the secrets (and the production profile's
+    Redis password) are generated for the run and passed in the environment, never written to
+    var/secrets. The store is the configured one unless ``env`` names another.
     """
-    actions_port, kefu_port = free_port(), free_port()
-    action_token, api_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    endpoints = BENCH_DIR / f"endpoints-{name}.yml"
-    endpoints.touch(mode=0o600)
-    endpoints.chmod(0o600)  # it holds the action server's secret
-    endpoints.write_text(
-        "action_endpoint:\n"
-        f'  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        "  headers:\n"
-        f'    Authorization: "Bearer {action_token}"\n'
-    )
-    servers.append(
-        Server(
-            [sys.executable, "-m", "kefu.security.action_server", "--port", str(actions_port)],
-            ROOT,
-            BENCH_DIR / f"actions-{name}.log",
-            env=dict(env or {}, KEFU_ACTION_TOKEN=action_token),
-        )
-    )
-    kefu = start_rasa(
-        ROOT / "models" / "kefu.tar.gz",
-        ROOT,
-        kefu_port,
-        BENCH_DIR / f"kefu-{name}.log",
-        endpoints,
-        extra_args=["--credentials", str(ROOT / "credentials.yml")],
-        api_token=api_token,
-        env=env,
-    )
+    work_dir = BENCH_DIR / f"served-{name}"
+    shutil.rmtree(work_dir, ignore_errors=True)  # a production run starts with an empty Redis
+    work_dir.mkdir(parents=True)
+    kefu = ServedKefu(None, work_dir, env=env, mode=PROFILES[profile], workers=os.cpu_count() or 1)
     servers.append(kefu)
-    wait_for_http(f"http://127.0.0.1:{actions_port}/health", 60)
-    return kefu_port, kefu
+    return kefu.port, kefu
 
 
 def wait_for_rasa(port: int, server: Server, timeout: float = 300) -> None:
+    """Until Rasa answers on ``port`` with its model loaded."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -265,9 +254,25 @@ def kefu_customers(limit: int) -> List[Dict[str, object]]:
     return customers
 
 
-def write_report(results: List[Result], args: argparse.Namespace) -> Dict[str, object]:
+ASSISTANTS = {
+    "rasa_init": "the stock `rasa init` bot, one process",
+    "kefu": "Kefu, default profile (`make run`: one Rasa process)",
+    "kefu_production": "Kefu, production profile (`make run-production`: a worker a core, Redis)",
+}
+
+
+def write_report(results: List[Result], curve: Dict[str, Dict[int, Result]], args: argparse.Namespace) -> None:
     summaries = {r.name: r.summary() for r in results}
-    kefu, stock = summaries["kefu"], summaries["rasa_init"]
+    stock = summaries["rasa_init"]
+    ratios = {
+        name: {
+            "throughput_ratio": round(s["messages_per_second"] / stock["messages_per_second"], 3),
+            "p50_latency_ratio": round(s["latency_ms_p50"] / stock["latency_ms_p50"], 3),
+            "p95_latency_ratio": round(s["latency_ms_p95"] / stock["latency_ms_p95"], 3),
+        }
+        for name, s in summaries.items()
+        if name != "rasa_init"
+    }
     report = {
         "benchmark": "REST channel load: concurrent simulated customers, whole conversations",
         "command": "python benchmarks/rest_load.py " + " ".join(sys.argv[1:]),
@@ -281,87 +286,161 @@ def write_report(results: List[Result], args: argparse.Namespace) -> Dict[str, o
         "conversations_per_customer_and_round": args.conversations,
         "rounds": args.rounds,
         "store": "seed data (tau-bench retail), first customers of users.json, configured store URL",
+        "assistants": {name: ASSISTANTS[name] for name in summaries},
         "results": summaries,
-        "kefu_vs_stock": {
-            "throughput_ratio": round(kefu["messages_per_second"] / stock["messages_per_second"], 3),
-            "p50_latency_ratio": round(kefu["latency_ms_p50"] / stock["latency_ms_p50"], 3),
-            "p95_latency_ratio": round(kefu["latency_ms_p95"] / stock["latency_ms_p95"], 3),
+        "vs_stock": ratios,
+        "latency_by_concurrency": {
+            name: {str(customers): result.summary() for customers, result in points.items()}
+            for name, points in curve.items()
         },
     }
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "rest_load.json").write_text(json.dumps(report, indent=2) + "\n")
-    rows = [
+    lines = [
+        "# REST load benchmark",
+        "",
+        f"`{report['command']}` on {report['date']} ({os.cpu_count()} CPUs, Python {platform.python_version()}). "
+        f"{args.customers} concurrent customers x {args.conversations} conversations x {args.rounds} rounds, "
+        "the assistants taking turns within each round. Kefu: greeting, order question, identification by email "
+        "and zip code (plus a choice when the customer has several orders), checked against the store. "
+        "Stock: the `rasa init` bot's greet / sad / yes / bye.",
+        "",
         "| assistant | conversations (correct) | messages | msg/s | p50 ms | p95 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
-        rows.append(
-            f"| {name} | {s['conversations']} ({s['conversations_correct']}) | {s['messages']} | "
+        lines.append(
+            f"| {ASSISTANTS[name]} | {s['conversations']} ({s['conversations_correct']}) | {s['messages']} | "
             f"{s['messages_per_second']} | {s['latency_ms_p50']} | {s['latency_ms_p95']} | "
             f"{s['latency_ms_p99']} | {s['errors']} |"
         )
-    ratio = report["kefu_vs_stock"]
-    (REPORTS / "rest_load.md").write_text(
-        f"# REST load benchmark\n\n`{report['command']}` on {report['date']} "
-        f"({os.cpu_count()} CPUs, Python {platform.python_version()}).\n"
-        f"{args.customers} concurrent customers x {args.conversations} conversations "
-        f"x {args.rounds} alternating rounds. "
-        "Kefu: greeting, order question, identification by email and zip code (plus a choice when the customer has "
-        "several orders), checked against the store. Stock: the `rasa init` bot's greet / sad / yes / bye.\n\n"
-        + "\n".join(rows)
-        + f"\n\nKefu / stock: throughput x{ratio['throughput_ratio']}, p50 latency x{ratio['p50_latency_ratio']}, "
-        f"p95 latency x{ratio['p95_latency_ratio']}.\n"
-    )
-    return report
+    lines.append("")
+    for name, ratio in ratios.items():
+        lines.append(
+            f"- {name} / stock: throughput x{ratio['throughput_ratio']}, p50 latency x{ratio['p50_latency_ratio']}, "
+            f"p95 latency x{ratio['p95_latency_ratio']}."
+        )
+    if curve:
+        levels = sorted({customers for points in curve.values() for customers in points})
+        lines += [
+            "",
+            f"## Latency against concurrent customers ({args.conversations} conversations each, one round)",
+            "",
+            "![p50 and p95 latency against concurrent customers](rest_load.png)",
+            "",
+            "| assistant | " + " | ".join(f"{c} customers: msg/s, p50 / p95 ms" for c in levels) + " |",
+            "|---|" + "---|" * len(levels),
+        ]
+        for name, points in curve.items():
+            cells = []
+            for level in levels:
+                point = points[level].summary()
+                cells.append(f"{point['messages_per_second']}, {point['latency_ms_p50']} / {point['latency_ms_p95']}")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        plot_curve(curve, REPORTS / "rest_load.png")
+    (REPORTS / "rest_load.md").write_text("\n".join(lines) + "\n")
+
+
+def plot_curve(curve: Dict[str, Dict[int, Result]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for name, points in curve.items():
+        levels = sorted(points)
+        summaries = [points[level].summary() for level in levels]
+        line = axis.plot(levels, [s["latency_ms_p95"] for s in summaries], marker="o", label=f"{name} p95")[0]
+        axis.plot(
+            levels,
+            [s["latency_ms_p50"] for s in summaries],
+            marker=".",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{name} p50",
+        )
+    axis.set_xlabel("concurrent customers")
+    axis.set_ylabel("latency per message (ms)")
+    axis.set_title("REST latency against load (2 cores)" if os.cpu_count() == 2 else "REST latency against load")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def add(total: Result, part: Result) -> None:
+    total.latencies_ms += part.latencies_ms
+    total.conversations += part.conversations
+    total.correct += part.correct
+    total.errors += part.errors
+    total.wall_seconds += part.wall_seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=20, help="concurrent simulated customers")
     parser.add_argument("--conversations", type=int, default=3, help="conversations per customer and round")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each assistant")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, each assistant taking its turn in each")
+    parser.add_argument(
+        "--assistants", default=",".join(ASSISTANTS), help=f"comma-separated, of {', '.join(ASSISTANTS)}"
+    )
+    parser.add_argument(
+        "--curve", default="1,5,10,20,40", help="concurrent customers for the latency plot ('' for none)"
+    )
     args = parser.parse_args()
+    chosen = [name for name in args.assistants.split(",") if name]
+    unknown = set(chosen) - set(ASSISTANTS)
+    if unknown or "rasa_init" not in chosen:
+        parser.error(f"--assistants: of {', '.join(ASSISTANTS)}, and rasa_init (the baseline) among them")
+    levels = [int(level) for level in args.curve.split(",") if level.strip()]
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     stock = stock_model()
-    customers = kefu_customers(args.customers * args.conversations * args.rounds)
-    servers: List[Server] = []
+    most = max([args.customers * args.rounds, *levels]) * args.conversations
+    conversations = kefu_conversation(kefu_customers(most))
+    servers: List[Any] = []
+    ports: Dict[str, int] = {}
     try:
-        stock_port = free_port()
-        kefu_port, kefu_server = start_kefu(servers, "status")
-        stock_server = start_rasa(stock, stock.parent.parent, stock_port, BENCH_DIR / "stock.log", None)
-        servers.append(stock_server)
-        wait_for_rasa(kefu_port, kefu_server)
-        wait_for_rasa(stock_port, stock_server)
+        started: Dict[str, Server] = {}
+        if "rasa_init" in chosen:
+            ports["rasa_init"] = free_port()
+            started["rasa_init"] = start_rasa(
+                stock, stock.parent.parent, ports["rasa_init"], BENCH_DIR / "stock.log", None
+            )
+            servers.append(started["rasa_init"])
+        for name, profile in (("kefu", "default"), ("kefu_production", "production")):
+            if name in chosen:
+                ports[name], _ = start_kefu(servers, name.replace("_", "-"), profile=profile)
+        if "rasa_init" in started:
+            wait_for_rasa(ports["rasa_init"], started["rasa_init"])
 
         webhook = "http://127.0.0.1:{}/webhooks/rest/webhook"
-        phases = (
-            ("rasa_init", stock_port, stock_conversation),
-            ("kefu", kefu_port, kefu_conversation(customers)),
-        )
-        totals = {name: Result(name) for name, _, _ in phases}
-        # Alternate the two assistants, round after round, so that a slow spell of a noisy
-        # machine hits both and the ratio between them holds.
+        talks = {name: stock_conversation if name == "rasa_init" else conversations for name in ports}
+        totals = {name: Result(name) for name in ports}
+        # The assistants take turns, round after round, so that a slow spell of a noisy machine
+        # hits each of them and the ratios hold.
         for round_number in range(1, args.rounds + 1):
-            for name, port, conversation in phases:
-                print(
-                    f"round {round_number}: {name}, {args.customers} customers x {args.conversations} conversations",
-                    flush=True,
+            for name, port in ports.items():
+                print(f"round {round_number}: {name}, {args.customers} customers x {args.conversations}", flush=True)
+                add(
+                    totals[name],
+                    asyncio.run(drive(webhook.format(port), talks[name], args.customers, args.conversations, name)),
                 )
-                part = asyncio.run(drive(webhook.format(port), conversation, args.customers, args.conversations, name))
-                total = totals[name]
-                total.latencies_ms += part.latencies_ms
-                total.conversations += part.conversations
-                total.correct += part.correct
-                total.errors += part.errors
-                total.wall_seconds += part.wall_seconds
-        results = list(totals.values())
+        curve: Dict[str, Dict[int, Result]] = {name: {} for name in ports}
+        for level in levels:
+            for name, port in ports.items():
+                print(f"curve: {name}, {level} customers x {args.conversations}", flush=True)
+                curve[name][level] = asyncio.run(
+                    drive(webhook.format(port), talks[name], level, args.conversations, name)
+                )
     finally:
         for server in servers:
             server.stop()
-    report = write_report(results, args)
+    write_report(list(totals.values()), curve if levels else {}, args)
     print((REPORTS / "rest_load.md").read_text())
-    return 0 if all(r["errors"] == 0 for r in report["results"].values()) else 1  # type: ignore[index]
+    return 0 if all(r.errors == 0 for r in totals.values()) else 1
 
 
 if __name__ == "__main__":
