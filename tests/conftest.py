@@ -75,6 +75,13 @@ def serve_copy(
     return ServedKefu.with_settings(f"sqlite:///{work / 'kefu.db'}", work, settings, env, mode)
 
 
+def store_of(kefu: Any) -> Iterator[SqlStore]:
+    """For a fixture: the store of a served Kefu (a ServedKefu), closed after."""
+    store = open_store(kefu.env["KEFU_STORE_URL"])
+    yield store
+    store.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, seeded SQLite file; tests copy it instead of seeding again (2 s each)."""

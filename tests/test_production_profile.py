@@ -18,11 +18,11 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from kefu.security.audit import EVERY_DAY, Customer, ServedKefu, shipped_settings
-from kefu.store import SqlStore, open_store
+from kefu.security.audit import Customer, ServedKefu
+from kefu.store import SqlStore
 from kefu.store.seed import read_seed
-from tests.conftest import serve_copy
-from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent
+from tests.conftest import serve_copy, store_of
+from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent, desk_settings
 
 pytestmark = pytest.mark.conversation
 
@@ -35,10 +35,7 @@ def production(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         if os.environ.get("KEFU_REQUIRE_REDIS"):
             pytest.fail(REDIS_MISSING)
         pytest.skip(REDIS_MISSING)
-    settings = shipped_settings()
-    settings["authentication"]["lockout"]["per_source"] = 1000
-    settings["escalation"]["hours"].update(EVERY_DAY)
-    served = serve_copy(template_db, tmp_path_factory, "production", settings, mode="production")
+    served = serve_copy(template_db, tmp_path_factory, "production", desk_settings(), mode="production")
     add_agent(served)
     yield served
     served.stop()
@@ -46,9 +43,7 @@ def production(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def production_store(production: ServedKefu) -> Iterator[SqlStore]:
-    store = open_store(production.env["KEFU_STORE_URL"])
-    yield store
-    store.engine.dispose()
+    yield from store_of(production)
 
 
 def cpu_seconds(pid: int) -> float:

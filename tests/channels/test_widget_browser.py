@@ -21,11 +21,11 @@ import jwt
 import pytest
 
 from kefu.config import PROJECT_ROOT
-from kefu.security.audit import EVERY_DAY, ServedKefu, free_port, shipped_settings
-from kefu.store import SqlStore, open_store
+from kefu.security.audit import ServedKefu, free_port
+from kefu.store import SqlStore
 from tests.channels.proxy import DroppableProxy
-from tests.conftest import serve_copy
-from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent
+from tests.conftest import serve_copy, store_of
+from tests.handoff.conftest import AGENT_NAME, ConsoleClient, add_agent, desk_settings
 
 pytestmark = pytest.mark.conversation
 
@@ -71,9 +71,7 @@ def shop_site() -> Iterator[ShopSite]:
 
 @pytest.fixture(scope="module")
 def kefu(template_db: Path, tmp_path_factory: pytest.TempPathFactory, shop_site: ShopSite) -> Iterator[ServedKefu]:
-    settings = shipped_settings()
-    settings["authentication"]["lockout"]["per_source"] = 1000
-    settings["escalation"]["hours"].update(EVERY_DAY)
+    settings = desk_settings()
     settings["security"]["cors_origins"] = [shop_site.url]  # the shop's site may embed the widget
     served = serve_copy(template_db, tmp_path_factory, "widget", settings, {"KEFU_CUSTOMER_TOKEN_SECRET": TOKEN_SECRET})
     add_agent(served)
@@ -83,9 +81,7 @@ def kefu(template_db: Path, tmp_path_factory: pytest.TempPathFactory, shop_site:
 
 @pytest.fixture(scope="module")
 def store(kefu: ServedKefu) -> Iterator[SqlStore]:
-    opened = open_store(kefu.env["KEFU_STORE_URL"])
-    yield opened
-    opened.engine.dispose()
+    yield from store_of(kefu)
 
 
 @pytest.fixture

@@ -15,18 +15,25 @@ import pytest
 
 from kefu.config import PROJECT_ROOT
 from kefu.security.audit import EVERY_DAY, HttpReply, ServedKefu, http, shipped_settings
-from kefu.store import SqlStore, open_store
-from tests.conftest import serve_copy
+from kefu.store import SqlStore
+from tests.conftest import serve_copy, store_of
 
 AGENT, AGENT_NAME, PASSWORD = "alice", "Alice", "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
+def desk_settings() -> Dict[str, Any]:
+    """The shipped settings with agents at work around the clock and no source lockout that a
+    test from 127.0.0.1 reaches by accident."""
     settings = shipped_settings()
-    settings["rules"]["refund_review_above"] = 100.0
     settings["authentication"]["lockout"]["per_source"] = 1000
     settings["escalation"]["hours"].update(EVERY_DAY)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def desk(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKefu]:
+    settings = desk_settings()
+    settings["rules"]["refund_review_above"] = 100.0
     kefu = serve_copy(template_db, tmp_path_factory, "desk", settings)
     add_agent(kefu)
     yield kefu
@@ -51,9 +58,7 @@ def add_agent(kefu: ServedKefu) -> None:
 
 @pytest.fixture(scope="module")
 def desk_store(desk: ServedKefu) -> Iterator[SqlStore]:
-    store = open_store(desk.env["KEFU_STORE_URL"])
-    yield store
-    store.engine.dispose()
+    yield from store_of(desk)
 
 
 class ConsoleClient:

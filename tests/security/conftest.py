@@ -8,8 +8,8 @@ from typing import Iterator
 import pytest
 
 from kefu.security.audit import ServedKefu, shipped_settings
-from kefu.store import SqlStore, open_store
-from tests.conftest import serve_copy
+from kefu.store import SqlStore
+from tests.conftest import serve_copy, store_of
 
 # The shop's key for signed customer tokens in these tests (KEFU_CUSTOMER_TOKEN_SECRET).
 TOKEN_SECRET = "shop-token-secret-for-tests-0123456789"
@@ -28,6 +28,4 @@ def served(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="session")
 def served_store(served: ServedKefu) -> Iterator[SqlStore]:
-    store = open_store(served.env["KEFU_STORE_URL"])
-    yield store
-    store.engine.dispose()
+    yield from store_of(served)
