@@ -59,7 +59,7 @@ if [ "$mode" = production ]; then
 bind 127.0.0.1
 protected-mode yes
 port $KEFU_REDIS_PORT
-requirepass $KEFU_REDIS_PASSWORD
+requirepass "$KEFU_REDIS_PASSWORD"
 dir $(cd "$redis_dir" && pwd)
 appendonly yes
 save ""
