@@ -18,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import List, Sequence, Tuple
 
-from kefu.generation.base import Generation, GenerationError, Generator
+from kefu.generation.base import Deadline, Generation, GenerationError, GenerationTimeout, Generator
 from kefu.generation.grounding import GroundingReport, check_grounding
 from kefu.generation.prompts import EXAMPLES, answer_prompt, is_unknown
+from kefu.generation.settings import GeneratorSettings
 from kefu.knowledge.documents import Passage
 from kefu.knowledge.index import Hit, KnowledgeIndex, min_score
 from kefu.translation.base import Translator
@@ -53,6 +55,63 @@ class AnswerSettings:
     max_tokens: int = 64
     timeout_s: float = 20.0
     guard: bool = True
+    # The customer's wait for the model, queue included; past it the best passage is the answer.
+    # 0: only timeout_s bounds a generation.
+    budget_s: float = 0.0
+    # Answers kept for the same question over the same passages (0: none).
+    cache_size: int = 0
+
+    @classmethod
+    def configured(cls, generation: GeneratorSettings) -> AnswerSettings:
+        """The answering limits of kefu.yml's ``generation:`` section."""
+        return cls(
+            max_tokens=generation.max_tokens,
+            timeout_s=generation.timeout_s,
+            guard=generation.guard,
+            budget_s=generation.answer_budget_s,
+            cache_size=generation.cache_size,
+        )
+
+
+# Reasons of answers that depend on the moment (the model was busy or failed), never cached.
+TIME_BUDGET = "time budget"
+_TRANSIENT = (TIME_BUDGET, "generator failed")
+
+
+class AnswerCache:
+    """The last ``size`` answers by question, language, passages and store facts.
+
+    Customers ask the same few policy questions all day, and a greedy completion of the same
+    prompt is the same text: the second asker gets the first one's answer without the model.
+    Keyed on the passages found as well as the words, so an edited document is never answered
+    from an older version. Thread-safe: answers are computed in a worker pool.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(question: str, language: str, passages: Sequence[Passage], facts: Sequence[str]) -> tuple:
+        words = " ".join(question.casefold().split())
+        return (words, language, tuple((p.id, p.text) for p in passages), tuple(facts))
+
+    def get(self, key: tuple) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple, answer: Answer) -> None:
+        if self.size <= 0 or answer.reason.startswith(_TRANSIENT):
+            return
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
 
 
 class Answerer:
@@ -67,6 +126,7 @@ class Answerer:
         self.generator = generator
         self.translator = translator
         self.settings = settings
+        self.cache = AnswerCache(settings.cache_size)
 
     def _answer_language(self, language: str) -> str:
         """Generate in the customer's language when the shop wrote documents in it, else in English."""
@@ -75,19 +135,45 @@ class Answerer:
     def _retrieve(self, question: str, language: str) -> List[Hit]:
         return self.index.search(question, language, k=self.settings.k)
 
-    def answer(self, question: str, language: str, facts: Sequence[str] = ()) -> Answer:
+    def answer(
+        self, question: str, language: str, facts: Sequence[str] = (), deadline: Deadline | None = None
+    ) -> Answer:
+        """The answer to ``question``; ``deadline`` (else settings.budget_s from now) bounds the model."""
+        if deadline is None and self.settings.budget_s > 0:
+            deadline = Deadline(self.settings.budget_s)
         hits = self._retrieve(question, language)
         scores = tuple(round(h.score, 4) for h in hits)
         if not hits or hits[0].score < min_score(language, self.settings.thresholds):
             return Answer(UNKNOWN, "", language, reason="no relevant passage", scores=scores)
         passages = tuple(h.passage for h in hits)
+        key = AnswerCache.key(question, language, passages, facts)
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = self._generate(question, language, passages, facts, deadline, scores)
+            self.cache.put(key, cached)
+        return cached
+
+    def _generate(
+        self,
+        question: str,
+        language: str,
+        passages: Tuple[Passage, ...],
+        facts: Sequence[str],
+        deadline: Deadline | None,
+        scores: Tuple[float, ...],
+    ) -> Answer:
         sources = [p.embedding_text for p in passages] + list(facts)
         working = self._answer_language(language)
         prompt = answer_prompt(question, sources, working)
+        timeout = self.settings.timeout_s if deadline is None else min(self.settings.timeout_s, deadline.remaining)
+        if timeout <= 0:
+            return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: spent waiting", scores)
         try:
             generation = self.generator.generate(
-                prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=self.settings.timeout_s
+                prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=timeout
             )
+        except GenerationTimeout as error:
+            return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: {error}", scores)
         except GenerationError as error:
             return self._extractive(passages, language, "", None, None, f"generator failed: {error}", scores)
         raw = generation.text
@@ -147,11 +233,7 @@ def default_answerer(store=None) -> Answerer:
                 default_index(store),
                 generator,
                 build_translator(settings.translation, generator),
-                AnswerSettings(
-                    max_tokens=settings.generation.max_tokens,
-                    timeout_s=settings.generation.timeout_s,
-                    guard=settings.generation.guard,
-                ),
+                AnswerSettings.configured(settings.generation),
             )
         return _answerer
 
@@ -188,4 +270,8 @@ async def answer_async(
         return Answer(UNKNOWN, "", language, reason="busy")
     async with semaphore:
         target = answerer or await loop.run_in_executor(_pool(concurrency), default_answerer)
-        return await loop.run_in_executor(_pool(concurrency), target.answer, question, language, tuple(facts))
+        # The budget starts now: the wait for a free worker is part of the customer's wait.
+        budget = target.settings.budget_s
+        deadline = Deadline(budget) if budget > 0 else None
+        pool = _pool(concurrency)
+        return await loop.run_in_executor(pool, target.answer, question, language, tuple(facts), deadline)

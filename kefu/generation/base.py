@@ -71,5 +71,9 @@ class Deadline:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - self.elapsed)
+
     def expired(self) -> bool:
         return self.elapsed >= self.seconds

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kefu.config import PROJECT_ROOT
-from kefu.generation.base import Deadline, Generation, GenerationError, Generator, cut_at_stop
+from kefu.generation.base import Deadline, Generation, GenerationError, GenerationTimeout, Generator, cut_at_stop
 
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"
 
@@ -95,9 +95,15 @@ class LlamaCppGenerator(Generator):
         stop: Sequence[str] = ("\n",),
         timeout: float = 20.0,
     ) -> Generation:
-        with self._lock:
-            model = self._load()
-            deadline = Deadline(timeout)
+        # The wait for the model counts: a caller queued behind another completion has less left.
+        deadline = Deadline(timeout)
+        if not self._lock.acquire(timeout=max(timeout, 0.0)):
+            raise GenerationTimeout(f"the model stayed busy for {timeout:g} s")
+        try:
+            if self._model is None:
+                self._load()
+                deadline = Deadline(timeout)  # loading once per process is not this answer's time
+            model, started = self._model, time.monotonic()
             pieces, tokens = [], 0
             # Streaming lets the deadline stop a completion between two tokens.
             stream = model.create_completion(
@@ -107,6 +113,11 @@ class LlamaCppGenerator(Generator):
                 pieces.append(chunk["choices"][0]["text"])
                 tokens += 1
                 if deadline.expired():
-                    break
+                    # A sentence cut off mid-way is not an answer: the caller falls back.
+                    stream.close()
+                    raise GenerationTimeout(f"no complete answer within {timeout:g} s ({tokens} tokens)")
             text = cut_at_stop("".join(pieces), stop)
-            return Generation(text=text.strip(), tokens=tokens, seconds=deadline.elapsed, backend=self.name)
+            seconds = time.monotonic() - started  # the completion's own time, for tokens per second
+            return Generation(text=text.strip(), tokens=tokens, seconds=seconds, backend=self.name)
+        finally:
+            self._lock.release()

@@ -29,6 +29,9 @@ class GeneratorSettings:
     timeout_s: float = 20.0
     threads: int = 0  # llama.cpp threads; 0: every core
     concurrency: int = 1  # generations at once in the async helper (one CPU model: 1)
+    # A free question's wait for the model, queue included; past it the best passage answers.
+    answer_budget_s: float = 2.5
+    cache_size: int = 256  # answers kept for the same question over the same passages
     guard: bool = True  # the grounding guard; off only to measure it
 
 
@@ -55,6 +58,7 @@ ENV_GENERATOR = {
     "KEFU_GENERATOR_FALLBACK": "fallback",
     "KEFU_GENERATOR_TIMEOUT": "timeout_s",
     "KEFU_GENERATOR_GUARD": "guard",
+    "KEFU_ANSWER_BUDGET": "answer_budget_s",
 }
 ENV_TRANSLATOR = {"KEFU_TRANSLATOR_BACKEND": "backend", "KEFU_TRANSLATOR_MODEL": "model"}
 
@@ -96,6 +100,8 @@ def parse_ai_settings(raw: Mapping[str, Any], env: Mapping[str, str] | None = No
         raise ConfigError(f"'generation.fallback' must be one of {GENERATOR_BACKENDS} or empty")
     if translation.backend not in TRANSLATOR_BACKENDS:
         raise ConfigError(f"'translation.backend' must be one of {TRANSLATOR_BACKENDS}")
+    if generation.answer_budget_s < 0 or generation.cache_size < 0:
+        raise ConfigError("'generation.answer_budget_s' and 'generation.cache_size' must be 0 or more")
     if generation.backend == "openai" and not generation.url:
         raise ConfigError("'generation.url' is required by the openai backend (or set KEFU_GENERATOR_URL)")
     return AISettings(generation=generation, translation=translation)

@@ -1,0 +1,149 @@
+"""A free question's time budget and the answer cache (issue #17).
+
+A customer asking a policy question while others chat must not wait for the small model's
+queue: past ``answer_budget_s`` the shop's best passage is the answer. The same question over
+the same passages is answered from the cache, and an answer that depended on the moment (the
+model was busy) is never kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Iterator, List, Sequence
+
+import pytest
+
+from kefu.config import ConfigError
+from kefu.generation.answering import EXTRACTIVE, GENERATED, TIME_BUDGET, Answerer, AnswerSettings, answer_async
+from kefu.generation.base import Generation, GenerationTimeout, Generator
+from kefu.generation.llama_cpp import LlamaCppGenerator
+from kefu.generation.settings import parse_ai_settings
+from tests.test_generation import PASSAGE, tiny_index
+
+ANSWER = "It takes 5 to 7 business days."
+
+
+class TimedGenerator(Generator):
+    """Needs ``delay`` seconds for a completion and, as llama.cpp does, gives up at its timeout."""
+
+    name = "timed"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.timeouts: List[float] = []
+
+    def generate(self, prompt: str, max_tokens: int = 64, stop: Sequence[str] = ("\n",), timeout: float = 20.0):
+        self.timeouts.append(timeout)
+        if self.delay > timeout:
+            time.sleep(timeout)
+            raise GenerationTimeout(f"no complete answer within {timeout:g} s")
+        time.sleep(self.delay)
+        return Generation(ANSWER, tokens=8, seconds=self.delay, backend=self.name)
+
+
+def test_an_answer_past_its_budget_is_the_shops_passage() -> None:
+    answerer = Answerer(tiny_index(), TimedGenerator(delay=2.0), settings=AnswerSettings(budget_s=0.2))
+    started = time.monotonic()
+    answer = answerer.answer("how long does a refund take?", "en")
+    assert answer.kind == EXTRACTIVE and answer.text == PASSAGE
+    assert answer.reason.startswith(TIME_BUDGET)
+    assert time.monotonic() - started < 1.0
+
+
+def test_the_generator_gets_only_what_is_left_of_the_budget() -> None:
+    generator = TimedGenerator(delay=0.0)
+    Answerer(tiny_index(), generator, settings=AnswerSettings(budget_s=1.5, timeout_s=20)).answer("refund?", "en")
+    assert 1.0 < generator.timeouts[0] <= 1.5
+
+
+def test_a_question_queued_behind_the_model_keeps_its_budget() -> None:
+    # One generation at a time: the second question waits 0.4 s for the first, then has 0.2 s
+    # left, which is less than the model needs, so it gets the passage at 0.6 s instead of a
+    # worded answer at 0.8 s.
+    answerer = Answerer(tiny_index(), TimedGenerator(delay=0.4), settings=AnswerSettings(budget_s=0.6))
+
+    async def two_customers() -> list:
+        return await asyncio.gather(
+            answer_async("how long does a refund take?", "en", answerer=answerer, concurrency=1),
+            answer_async("when will I get my money back?", "en", answerer=answerer, concurrency=1),
+        )
+
+    started = time.monotonic()
+    answers = asyncio.run(two_customers())
+    elapsed = time.monotonic() - started
+    assert sorted(a.kind for a in answers) == [EXTRACTIVE, GENERATED]
+    assert elapsed < 0.75, elapsed
+
+
+def test_the_same_question_is_answered_once() -> None:
+    generator = TimedGenerator(delay=0.0)
+    answerer = Answerer(tiny_index(), generator, settings=AnswerSettings(cache_size=8))
+    first = answerer.answer("How long does a refund take?", "en")
+    again = answerer.answer("  how long does a   REFUND take? ", "en")
+    assert first.kind == again.kind == GENERATED and again.text == first.text
+    assert len(generator.timeouts) == 1
+    answerer.answer("How long does a refund take?", "fr")  # another language, another answer
+    answerer.answer("How long does a refund take?", "en", facts=["#W1234567 refund 42.10"])
+    assert len(generator.timeouts) == 3
+
+
+def test_an_answer_given_because_the_model_was_busy_is_not_kept() -> None:
+    generator = TimedGenerator(delay=1.0)
+    answerer = Answerer(tiny_index(), generator, settings=AnswerSettings(budget_s=0.1, cache_size=8))
+    assert answerer.answer("refund?", "en").kind == EXTRACTIVE
+    generator.delay = 0.0
+    assert answerer.answer("refund?", "en").kind == GENERATED
+
+
+def test_the_cache_keeps_only_its_size() -> None:
+    generator = TimedGenerator(delay=0.0)
+    answerer = Answerer(tiny_index(), generator, settings=AnswerSettings(cache_size=2))
+    for question in ("a?", "b?", "c?", "a?"):
+        answerer.answer(question, "en")
+    assert len(generator.timeouts) == 4  # "a?" was the oldest of three and left the cache
+
+
+class SlowLlama:
+    """Stands in for llama_cpp.Llama: one token every ``pause`` seconds, ``tokens`` in all."""
+
+    def __init__(self, pause: float, tokens: int) -> None:
+        self.pause, self.tokens = pause, tokens
+
+    def create_completion(self, prompt: str, **kwargs: object) -> Iterator[dict]:
+        for _ in range(self.tokens):
+            time.sleep(self.pause)
+            yield {"choices": [{"text": " word"}]}
+
+
+def test_llama_cpp_gives_up_at_its_timeout_instead_of_answering_half_a_sentence() -> None:
+    generator = LlamaCppGenerator("unused.gguf")
+    generator._model = SlowLlama(pause=0.05, tokens=100)
+    started = time.monotonic()
+    with pytest.raises(GenerationTimeout):
+        generator.generate("prompt", max_tokens=100, timeout=0.3)
+    assert time.monotonic() - started < 0.6
+    generator._model = SlowLlama(pause=0.0, tokens=3)
+    assert generator.generate("prompt", timeout=0.3).text == "word word word"
+
+
+def test_llama_cpp_counts_the_wait_for_a_busy_model() -> None:
+    generator = LlamaCppGenerator("unused.gguf")
+    generator._model = SlowLlama(pause=0.0, tokens=1)
+    busy = threading.Thread(target=lambda: (generator._lock.acquire(), time.sleep(0.6), generator._lock.release()))
+    busy.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(GenerationTimeout):
+        generator.generate("prompt", timeout=0.2)
+    assert time.monotonic() - started < 0.45
+    busy.join()
+
+
+def test_budget_and_cache_settings() -> None:
+    generation = parse_ai_settings({}, env={}).generation
+    assert generation.answer_budget_s == 2.5 and generation.cache_size == 256
+    assert parse_ai_settings({}, env={"KEFU_ANSWER_BUDGET": "0"}).generation.answer_budget_s == 0.0
+    with pytest.raises(ConfigError, match="answer_budget_s"):
+        parse_ai_settings({"generation": {"answer_budget_s": -1}}, env={})
