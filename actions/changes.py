@@ -723,8 +723,7 @@ class ActionRefundStatus(Action):
         customer = current_customer(tracker)
         methods = {m.id: m for m in customer.payment_methods}
         lines = []
-        for summary in store().list_orders(customer.id):
-            order = store().get_order(summary.id, customer.id)
+        for order in store().customer_orders(customer.id):
             for payment in order.payments:
                 if payment.transaction_type == "refund" and payment.amount > 0:
                     method = methods.get(payment.payment_method_id)

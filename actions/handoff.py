@@ -61,15 +61,11 @@ async def customer_words(tracker: Tracker) -> Tuple[str, str | None, bool]:
     language = tracker.get_slot("language") or "en"
     if not text or language == "en":
         return text, None, False
-    from kefu.translation.factory import build_translator
+    from kefu.translation.factory import default_translator
     from kefu.translation.free_text import keep_bilingual
 
     def bilingual() -> Tuple[str | None, bool]:
-        from kefu.generation.factory import default_generator
-        from kefu.generation.settings import load_ai_settings
-
-        translator = build_translator(load_ai_settings().translation, default_generator())
-        kept = keep_bilingual(text, language, translator)
+        kept = keep_bilingual(text, language, default_translator())
         return kept.english, kept.machine
 
     # Translation runs a local model: off the event loop, so other conversations go on.

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, message_in_catalogue_words, money, never_crash, store
 from kefu.recommender import Recommendation, Recommender, shop_recommender
-from kefu.recommender.settings import RecommenderSettings, load_recommender_settings
+from kefu.recommender.settings import RecommenderSettings, recommender_settings
 from kefu.recommender.shop import customer_history, live_exclusions, similar_with_constraints
 from kefu.store.matching import mentioned_options
 from kefu.store.records import Order, Product
@@ -84,8 +84,7 @@ def listing(intro: str, recs: Sequence[Recommendation], catalogue: Sequence[Prod
 
 
 def customer_orders(customer_id: str) -> List[Order]:
-    orders = [store().get_order(s.id, customer_id) for s in store().list_orders(customer_id)]
-    return [o for o in orders if o is not None]
+    return store().customer_orders(customer_id)
 
 
 def open_to_suggestions(tracker: Tracker) -> bool:
@@ -106,7 +105,7 @@ def suggest_after(dispatcher: CollectingDispatcher, tracker: Tracker, order: Ord
     if not order.items or not open_to_suggestions(tracker):
         return
     try:
-        settings = load_recommender_settings()
+        settings = recommender_settings()
         model = shop_recommender(settings)
         catalogue = store().list_products()
         orders = customer_orders(tracker.get_slot("customer_id")) if tracker.get_slot("customer_id") else [order]
@@ -134,7 +133,7 @@ class ActionRecommend(Action):
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         words = texts(tracker.get_slot("language"))
-        settings = load_recommender_settings()
+        settings = recommender_settings()
         try:
             model = shop_recommender(settings)
         except FileNotFoundError:

@@ -14,7 +14,11 @@ Kefu twice, started by scripts/serve.sh as `make run` (default profile) and `mak
 on the configured store. The assistants take turns, round after round. Figures: messages per
 second over the whole run, and per-turn latency p50 / p95 / p99, for each assistant, with its
 ratios to the stock bot; then one round at each of --curve's concurrencies, plotted to
-reports/rest_load.png. Writes reports/rest_load.json and reports/rest_load.md.
+reports/rest_load.png. Then free questions under load: while the --customers order customers
+chat with Kefu's default profile, --question-askers more customers ask the team's policy
+questions (benchmarks/data/policy_questions.yml), each in a conversation of its own; their
+latency, which of them reached the generator (from the trackers) and how many replies hold the
+expected facts. Writes reports/rest_load.json and reports/rest_load.md.
 
     .venv/bin/python benchmarks/rest_load.py --customers 20 --conversations 3
 """
@@ -31,11 +35,14 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 import aiohttp
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -162,6 +169,90 @@ async def drive(url: str, conversation: Conversation, customers: int, per_custom
     return result
 
 
+QUESTIONS = ROOT / "benchmarks" / "data" / "policy_questions.yml"
+
+
+@dataclass
+class Asked:
+    """One free question asked under load: its reply and whether the generator's action ran."""
+
+    question: Dict[str, Any]
+    sender: str
+    latency_ms: float
+    reply: str
+    answered_from_documents: bool = False
+
+
+async def ask_questions(
+    session: aiohttp.ClientSession, url: str, questions: List[Dict[str, Any]], asker: int, stop: asyncio.Event
+) -> List[Asked]:
+    """Questions one after another, each as a new customer's first message, until ``stop``."""
+    asked: List[Asked] = []
+    n = 0
+    while not stop.is_set():
+        question = questions[(asker + n * 7) % len(questions)]  # askers walk the list from different points
+        sender = f"bench-question-{asker}-{n}-{time.monotonic_ns()}"
+        result = Result("question")
+        replies = await post(session, url, sender, question["question"], result)
+        asked.append(Asked(question, sender, result.latencies_ms[0], " ".join(replies)))
+        n += 1
+    return asked
+
+
+async def questions_under_load(
+    url: str, conversation: Conversation, customers: int, per_customer: int, askers: int
+) -> Tuple[Result, List[Asked]]:
+    """``customers`` order conversations as in ``drive``, with ``askers`` question customers beside them."""
+    questions = [q for q in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
+    stop = asyncio.Event()
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        # The model loads on the first question: not part of what a customer waits for later.
+        await post(session, url, f"bench-question-warm-{time.monotonic_ns()}", questions[0]["question"], Result("w"))
+        asking = [asyncio.create_task(ask_questions(session, url, questions, a, stop)) for a in range(askers)]
+        load = await drive(url, conversation, customers, per_customer, "kefu_with_questions")
+        stop.set()
+        asked = [item for task in asking for item in await task]
+    return load, asked
+
+
+def reached_generator(port: int, token: str, asked: List[Asked]) -> None:
+    """Mark the questions whose conversation ran action_answer_question (Rasa's tracker API)."""
+    for item in asked:
+        query = urllib.parse.urlencode({"token": token})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/conversations/{item.sender}/tracker?{query}") as reply:
+            events = json.load(reply)["events"]
+        item.answered_from_documents = any(
+            e.get("event") == "action" and e.get("name") == "action_answer_question" for e in events
+        )
+
+
+def question_summary(asked: List[Asked], load: Result) -> Dict[str, Any]:
+    from benchmarks.generation import has_fact
+
+    def latency(items: List[Asked]) -> Dict[str, float]:
+        ordered = sorted(i.latency_ms for i in items)
+        if not ordered:
+            return {}
+        pick = lambda p: round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)  # noqa: E731
+        return {"count": len(ordered), "p50_ms": pick(50), "p95_ms": pick(95), "max_ms": round(ordered[-1], 1)}
+
+    factual = [i for i in asked if i.question.get("must_contain")]
+    with_facts = [i for i in factual if all(has_fact(item, i.reply) for item in i.question["must_contain"])]
+    generated = [i for i in asked if i.answered_from_documents]
+    return {
+        "questions_asked": len(asked),
+        "all_questions": latency(asked),
+        "answered_from_documents": latency(generated),
+        "replies_with_the_expected_facts": f"{len(with_facts)} / {len(factual)}",
+        "by_language": {
+            lang: latency([i for i in generated if i.question["language"] == lang])
+            for lang in sorted({i.question["language"] for i in generated})
+        },
+        "order_customers_meanwhile": load.summary(),
+    }
+
+
 def start_rasa(
     model: Path,
     cwd: Path,
@@ -261,7 +352,9 @@ ASSISTANTS = {
 }
 
 
-def write_report(results: List[Result], curve: Dict[str, Dict[int, Result]], args: argparse.Namespace) -> None:
+def write_report(
+    results: List[Result], curve: Dict[str, Dict[int, Result]], questions: Dict[str, Any], args: argparse.Namespace
+) -> None:
     summaries = {r.name: r.summary() for r in results}
     stock = summaries["rasa_init"]
     ratios = {
@@ -293,6 +386,7 @@ def write_report(results: List[Result], curve: Dict[str, Dict[int, Result]], arg
             name: {str(customers): result.summary() for customers, result in points.items()}
             for name, points in curve.items()
         },
+        "free_questions_under_load": questions,
     }
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "rest_load.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -338,7 +432,43 @@ def write_report(results: List[Result], curve: Dict[str, Dict[int, Result]], arg
                 cells.append(f"{point['messages_per_second']}, {point['latency_ms_p50']} / {point['latency_ms_p95']}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         plot_curve(curve, REPORTS / "rest_load.png")
+    if questions:
+        lines += question_lines(questions, args)
     (REPORTS / "rest_load.md").write_text("\n".join(lines) + "\n")
+
+
+def question_lines(questions: Dict[str, Any], args: argparse.Namespace) -> List[str]:
+    def cell(figures: Dict[str, float]) -> str:
+        return (
+            f"{figures['count']} | {figures['p50_ms']} | {figures['p95_ms']} | {figures['max_ms']}"
+            if figures
+            else "0 | | |"
+        )
+
+    meanwhile = questions["order_customers_meanwhile"]
+    lines = [
+        "",
+        f"## Free questions while {args.customers} customers chat (Kefu, default profile)",
+        "",
+        f"{args.question_askers} more customers ask the team's policy questions "
+        "(benchmarks/data/policy_questions.yml, five languages), one after another, each as the first message "
+        "of a new conversation, while the order customers run one round. 'From the documents': the question's "
+        "conversation ran action_answer_question (read from Rasa's tracker); the others got an authored answer "
+        f"or a form. Replies holding every expected fact: {questions['replies_with_the_expected_facts']}.",
+        "",
+        "| questions | count | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+        f"| all asked | {cell(questions['all_questions'])} |",
+        f"| answered from the documents | {cell(questions['answered_from_documents'])} |",
+    ]
+    for language, figures in questions["by_language"].items():
+        lines.append(f"| from the documents, {language} | {cell(figures)} |")
+    lines += [
+        "",
+        f"Order customers meanwhile: {meanwhile['messages']} messages, {meanwhile['messages_per_second']} msg/s, "
+        f"p50 {meanwhile['latency_ms_p50']} ms, p95 {meanwhile['latency_ms_p95']} ms, {meanwhile['errors']} errors.",
+    ]
+    return lines
 
 
 def plot_curve(curve: Dict[str, Dict[int, Result]], path: Path) -> None:
@@ -389,6 +519,12 @@ def main() -> int:
     parser.add_argument(
         "--curve", default="1,5,10,20,40", help="concurrent customers for the latency plot ('' for none)"
     )
+    parser.add_argument(
+        "--question-askers",
+        type=int,
+        default=2,
+        help="customers asking policy questions while the order customers chat with Kefu (0: no such phase)",
+    )
     args = parser.parse_args()
     chosen = [name for name in args.assistants.split(",") if name]
     unknown = set(chosen) - set(ASSISTANTS)
@@ -402,6 +538,8 @@ def main() -> int:
     conversations = kefu_conversation(kefu_customers(most))
     servers: List[Any] = []
     ports: Dict[str, int] = {}
+    served: Dict[str, ServedKefu] = {}
+    questions: Dict[str, Any] = {}
     try:
         started: Dict[str, Server] = {}
         if "rasa_init" in chosen:
@@ -412,7 +550,7 @@ def main() -> int:
             servers.append(started["rasa_init"])
         for name, profile in (("kefu", "default"), ("kefu_production", "production")):
             if name in chosen:
-                ports[name], _ = start_kefu(servers, name.replace("_", "-"), profile=profile)
+                ports[name], served[name] = start_kefu(servers, name.replace("_", "-"), profile=profile)
         if "rasa_init" in started:
             wait_for_rasa(ports["rasa_init"], started["rasa_init"])
 
@@ -435,10 +573,23 @@ def main() -> int:
                 curve[name][level] = asyncio.run(
                     drive(webhook.format(port), talks[name], level, args.conversations, name)
                 )
+        if "kefu" in ports and args.question_askers > 0:
+            print(f"free questions: {args.question_askers} askers beside {args.customers} customers", flush=True)
+            load, asked = asyncio.run(
+                questions_under_load(
+                    webhook.format(ports["kefu"]),
+                    conversations,
+                    args.customers,
+                    args.conversations,
+                    args.question_askers,
+                )
+            )
+            reached_generator(ports["kefu"], served["kefu"].api_token, asked)
+            questions = question_summary(asked, load)
     finally:
         for server in servers:
             server.stop()
-    write_report(list(totals.values()), curve if levels else {}, args)
+    write_report(list(totals.values()), curve if levels else {}, questions, args)
     print((REPORTS / "rest_load.md").read_text())
     return 0 if all(r.errors == 0 for r in totals.values()) else 1
 

@@ -222,6 +222,19 @@ def read_settings_file(path: Path | None = None) -> Dict[str, Any]:
     return raw
 
 
+def settings_version() -> Tuple[Any, ...]:
+    """What the parsed sections of kefu.yml depend on: the file (path, size, modification time)
+    and the KEFU_ environment. Loaders that run on every turn keep their result per version, so
+    the file is read again only when it changes."""
+    config_path = Path(os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        stat = config_path.stat()
+        file: Tuple[Any, ...] = (str(config_path), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        file = (str(config_path), None, None)
+    return file, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("KEFU_")))
+
+
 def load_settings(path: Path | None = None) -> Settings:
     return parse_settings(read_settings_file(path))
 

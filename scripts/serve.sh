@@ -42,6 +42,12 @@ if [ "$mode" = production ]; then
   endpoints=endpoints.production.yml
   cores=$(nproc 2>/dev/null || echo 2)
   export SANIC_WORKERS=${KEFU_RASA_WORKERS:-$cores} ACTION_SERVER_SANIC_WORKERS=${KEFU_ACTION_WORKERS:-$cores}
+  # Every Rasa worker runs its own e5 and every action worker its own small model: their C
+  # engines share the cores out rather than each starting a thread a core (oversubscribed
+  # OpenMP threads spin against each other).
+  share() { local n=$(( cores / $1 )); echo $(( n > 0 ? n : 1 )); }
+  export KEFU_E5_THREADS=${KEFU_E5_THREADS:-$(share "$SANIC_WORKERS")}
+  export KEFU_LLM_THREADS=${KEFU_LLM_THREADS:-$(share "$ACTION_SERVER_SANIC_WORKERS")}
   export KEFU_REDIS_PORT=${KEFU_REDIS_PORT:-6379}
   KEFU_REDIS_PASSWORD=$("$py" -m kefu.security secret redis_password)
   export KEFU_REDIS_PASSWORD

@@ -23,6 +23,12 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def no_kept_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text reaches the engine unless a test keeps vectors itself."""
+    monkeypatch.setattr(embeddings, "recent", embeddings.RecentVectors(0))
+
+
 @pytest.fixture
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> List[int]:
     """The real engine, with the size of each of its calls recorded."""
@@ -99,3 +105,40 @@ def test_passages_and_queries_waiting_together_keep_their_own_role() -> None:
     assert len(results) == len(roles)
     for role, vectors in results:
         np.testing.assert_allclose(vectors, alone[role], atol=1e-6)
+
+
+# --- vectors of short texts kept ---
+
+
+def test_a_short_text_seen_lately_is_not_encoded_again(
+    monkeypatch: pytest.MonkeyPatch, engine_calls: List[int]
+) -> None:
+    monkeypatch.setattr(embeddings, "recent", embeddings.RecentVectors(16))
+    first = embeddings.embed_queries(["hi", "where is my order?"])
+    again = embeddings.embed_queries(["where is my order?", "the first one", "hi"])
+    assert engine_calls == [2, 1]  # only "the first one" was new
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again[2], first[0])
+    again[0][:] = 0  # a caller changing its array does not change what is kept
+    np.testing.assert_array_equal(embeddings.embed_queries(["where is my order?"])[0], first[1])
+
+
+def test_long_texts_and_the_other_role_go_to_the_engine(
+    monkeypatch: pytest.MonkeyPatch, engine_calls: List[int]
+) -> None:
+    monkeypatch.setattr(embeddings, "recent", embeddings.RecentVectors(16))
+    long_text = "my email is noah.brown7922@example.com and my zip code is 80279, where is it?"
+    assert len(long_text) > embeddings.CACHED_MAX_CHARS
+    embeddings.embed_queries([long_text])
+    embeddings.embed_queries([long_text])
+    query = embeddings.embed_queries(["return policy"])
+    passage = embeddings.embed_passages(["return policy"])
+    assert engine_calls == [1, 1, 1]  # the passage went to model.passage, not counted here
+    assert not np.allclose(query, passage)
+
+
+def test_the_least_recently_used_vector_leaves_first(engine_calls: List[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "recent", embeddings.RecentVectors(2))
+    for text in ("a", "b", "a", "c", "a", "b"):
+        embeddings.embed_queries([text])
+    assert engine_calls == [1, 1, 1, 1]  # a, b, c, then b again (pushed out by c; a was used)

@@ -118,6 +118,15 @@ def test_list_orders_newest_first(store: SqlStore) -> None:
     assert store.list_orders("nobody_1") == []
 
 
+def test_customer_orders_are_the_listed_orders_in_full(store: SqlStore) -> None:
+    for customer_id in ("james_li_5688", "noah_brown_6181"):
+        one_by_one = [store.get_order(s.id, customer_id) for s in store.list_orders(customer_id)]
+        assert store.customer_orders(customer_id) == one_by_one
+        assert all(o.customer_id == customer_id for o in one_by_one)
+    assert len(store.customer_orders("james_li_5688")) > 1
+    assert store.customer_orders("nobody_1") == []
+
+
 def test_derived_dates_follow_the_status() -> None:
     for order_id in ("#W1000000", "#W2611340", "#W9999999"):
         pending = derive_dates(order_id, "pending", REFERENCE)

@@ -89,18 +89,16 @@ def ticket_detail(store: Store, ticket: Ticket, settings: EscalationSettings, no
     name = f"{customer.first_name} {customer.last_name}" if customer else None
     orders = []
     if customer is not None:
-        for summary in store.list_orders(customer.id)[:10]:
-            order = store.get_order(summary.id, customer.id)
-            if order is not None:
-                orders.append(
-                    {
-                        "id": order.id,
-                        "status": order.status,
-                        "total": str(order.total),
-                        "items": [{"name": i.name, "price": str(i.price)} for i in order.items],
-                        "concerned": order.id in ticket.order_ids,
-                    }
-                )
+        for order in store.customer_orders(customer.id)[:10]:
+            orders.append(
+                {
+                    "id": order.id,
+                    "status": order.status,
+                    "total": str(order.total),
+                    "items": [{"name": i.name, "price": str(i.price)} for i in order.items],
+                    "concerned": order.id in ticket.order_ids,
+                }
+            )
     row = ticket_row(ticket, settings, now, name)
     row.update(
         summary=ticket.summary,

@@ -223,16 +223,15 @@ def default_answerer(store=None) -> Answerer:
     with _lock:
         if _answerer is None:
             from kefu.generation.factory import default_generator
-            from kefu.generation.settings import load_ai_settings
+            from kefu.generation.settings import ai_settings
             from kefu.knowledge import default_index
-            from kefu.translation.factory import build_translator
+            from kefu.translation.factory import default_translator
 
-            settings = load_ai_settings()
-            generator = default_generator()
+            settings = ai_settings()
             _answerer = Answerer(
                 default_index(store),
-                generator,
-                build_translator(settings.translation, generator),
+                default_generator(),
+                default_translator(),
                 AnswerSettings.configured(settings.generation),
             )
         return _answerer
@@ -262,9 +261,9 @@ async def answer_async(
     """
     loop = asyncio.get_running_loop()
     if concurrency is None:
-        from kefu.generation.settings import load_ai_settings
+        from kefu.generation.settings import ai_settings
 
-        concurrency = load_ai_settings().generation.concurrency
+        concurrency = ai_settings().generation.concurrency
     semaphore = _semaphores.setdefault(loop, asyncio.Semaphore(max_waiting))
     if semaphore.locked():
         return Answer(UNKNOWN, "", language, reason="busy")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from kefu.generation.base import Generator
-from kefu.generation.settings import GeneratorSettings, load_ai_settings
+from kefu.generation.settings import GeneratorSettings, ai_settings
 
 _lock = threading.Lock()
 _default: Generator | None = None
@@ -41,5 +41,5 @@ def default_generator() -> Generator:
     global _default
     with _lock:
         if _default is None:
-            _default = build_generator(load_ai_settings().generation)
+            _default = build_generator(ai_settings().generation)
         return _default

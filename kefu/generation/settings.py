@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Tuple
 
-from kefu.config import ConfigError, read_settings_file
+from kefu.config import ConfigError, read_settings_file, settings_version
 
 GENERATOR_BACKENDS = ("llama_cpp", "transformers", "openai")
 TRANSLATOR_BACKENDS = ("seq2seq", "generator", "passthrough")
@@ -110,3 +111,13 @@ def parse_ai_settings(raw: Mapping[str, Any], env: Mapping[str, str] | None = No
 def load_ai_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> AISettings:
     """Read the two sections from kefu.yml (or KEFU_CONFIG); absent sections take the defaults."""
     return parse_ai_settings(read_settings_file(path), env)
+
+
+def ai_settings() -> AISettings:
+    """kefu.yml's two sections, read again only when the file or the environment changes."""
+    return _ai_settings(settings_version())
+
+
+@lru_cache(maxsize=4)
+def _ai_settings(version: Tuple[Any, ...]) -> AISettings:
+    return load_ai_settings()

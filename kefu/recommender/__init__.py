@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from kefu.recommender.base import Exclusions, Recommendation, Recommender
-from kefu.recommender.settings import RecommenderSettings, load_recommender_settings
+from kefu.recommender.settings import RecommenderSettings, recommender_settings
 
 __all__ = ["Exclusions", "Recommendation", "Recommender", "RecommenderSettings", "shop_recommender"]
 
@@ -16,5 +16,5 @@ def shop_recommender(settings: RecommenderSettings | None = None) -> Recommender
     """The shop's trained recommender (raises FileNotFoundError when it was never trained)."""
     from kefu.recommender import artefact
 
-    settings = settings or load_recommender_settings()
+    settings = settings or recommender_settings()
     return artefact.shared(settings.artefact_dir)

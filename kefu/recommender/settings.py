@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
-from kefu.config import PROJECT_ROOT, ConfigError, read_settings_file
+from kefu.config import PROJECT_ROOT, ConfigError, read_settings_file, settings_version
 from kefu.recommender.hybrid import DEFAULT_WEIGHTS_NEW_ONLY, DEFAULT_WEIGHTS_WITH_BOUGHT
 
 COLLABORATIVE = ("ease", "item_knn", "als")
@@ -99,3 +100,13 @@ def parse_recommender_settings(raw: Mapping[str, Any], env: Mapping[str, str] | 
 
 def load_recommender_settings(path: Path | None = None) -> RecommenderSettings:
     return parse_recommender_settings(read_settings_file(path))
+
+
+def recommender_settings() -> RecommenderSettings:
+    """kefu.yml's ``recommender:`` section, read again only when the file or the environment changes."""
+    return _recommender_settings(settings_version())
+
+
+@lru_cache(maxsize=4)
+def _recommender_settings(version: Tuple[Any, ...]) -> RecommenderSettings:
+    return load_recommender_settings()

@@ -101,6 +101,10 @@ class Store(abc.ABC):
         """The order if it exists and belongs to the customer, else ``None``."""
 
     @abc.abstractmethod
+    def customer_orders(self, customer_id: str) -> List[Order]:
+        """The customer's orders in full, newest first (as ``list_orders``), read together."""
+
+    @abc.abstractmethod
     def order_history(self) -> List[Order]:
         """Every customer's orders, oldest first: read-only, for training models, never for a conversation."""
 

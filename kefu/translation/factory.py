@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any, Tuple
+
+from kefu.config import settings_version
 from kefu.generation.base import Generator
-from kefu.generation.settings import TranslatorSettings
+from kefu.generation.settings import TranslatorSettings, ai_settings
 from kefu.translation.base import Translator
 
 
@@ -23,3 +27,13 @@ def build_translator(settings: TranslatorSettings, generator: Generator | None =
     from kefu.translation.generator_prompted import GeneratorPromptedTranslator
 
     return GeneratorPromptedTranslator(generator, max_tokens=settings.max_tokens, timeout=settings.timeout_s)
+
+
+def default_translator() -> Translator:
+    """The translator of kefu.yml on the process-wide generator, built again only when the settings change."""
+    return _translator(settings_version())
+
+
+@lru_cache(maxsize=2)
+def _translator(version: Tuple[Any, ...]) -> Translator:
+    return build_translator(ai_settings().translation)
