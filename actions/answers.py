@@ -8,6 +8,7 @@ says so and offers a human rather than guessing.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Dict
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +27,19 @@ MACHINE_TRANSLATED = {
 }
 
 
+def waited_since_message(tracker: Tracker) -> float:
+    """Seconds since Rasa received the customer's message (0 when its time is unknown).
+
+    Both servers read the same clock on one machine; across machines a skew only moves the
+    answer's time budget, which is capped at the budget itself.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            stamp = event.get("timestamp")
+            return max(0.0, time.time() - float(stamp)) if isinstance(stamp, (int, float)) else 0.0
+    return 0.0
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
@@ -34,7 +48,7 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         question = tracker.latest_message.get("text") or ""
         language = tracker.get_slot("language") or "en"
-        answer = await answer_async(question, language)
+        answer = await answer_async(question, language, waited_s=waited_since_message(tracker))
         if answer.kind == UNKNOWN or not answer.text:
             dispatcher.utter_message(response="utter_ask_policy")
             return offer_human_events(dispatcher, Reason.UNANSWERED_QUESTION)

@@ -147,3 +147,39 @@ def test_budget_and_cache_settings() -> None:
     assert parse_ai_settings({}, env={"KEFU_ANSWER_BUDGET": "0"}).generation.answer_budget_s == 0.0
     with pytest.raises(ConfigError, match="answer_budget_s"):
         parse_ai_settings({"generation": {"answer_budget_s": -1}}, env={})
+
+
+def test_warming_up_loads_the_model_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu.generation import answering
+
+    generator = TimedGenerator(delay=0.0)
+    monkeypatch.setattr(answering, "_answerer", Answerer(tiny_index(), generator))
+    answering.warm_up()
+    assert len(generator.timeouts) == 1  # one short completion: the model is loaded
+
+    def broken() -> Answerer:
+        raise RuntimeError("no model here")
+
+    monkeypatch.setattr(answering, "default_answerer", broken)
+    answering.warm_up()  # logged, not raised: the first question meets the error and is answered
+
+
+def test_time_the_message_already_waited_counts_against_the_budget() -> None:
+    generator = TimedGenerator(delay=0.3)
+    answerer = Answerer(tiny_index(), generator, settings=AnswerSettings(budget_s=1.0))
+    answer = asyncio.run(answer_async("refund?", "en", answerer=answerer, concurrency=1, waited_s=0.9))
+    assert answer.kind == EXTRACTIVE and answer.reason.startswith(TIME_BUDGET)
+    assert generator.timeouts and generator.timeouts[0] <= 0.1
+    fresh = asyncio.run(answer_async("refund time?", "en", answerer=answerer, concurrency=1, waited_s=0.0))
+    assert fresh.kind == GENERATED
+
+
+def test_the_answer_action_reads_the_wait_from_the_message_event() -> None:
+    from rasa_sdk import Tracker
+
+    from actions.answers import waited_since_message
+
+    events = [{"event": "user", "timestamp": time.time() - 1.5, "text": "refund?"}, {"event": "action"}]
+    tracker = Tracker("c", {}, {"text": "refund?"}, events, False, None, {}, "action_listen")
+    assert 1.4 < waited_since_message(tracker) < 3.0
+    assert waited_since_message(Tracker("c", {}, {}, [], False, None, {}, "action_listen")) == 0.0

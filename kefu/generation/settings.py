@@ -28,11 +28,12 @@ class GeneratorSettings:
     fallback: str = "llama_cpp"  # backend used when the server fails or times out; "" for none
     max_tokens: int = 64
     timeout_s: float = 20.0
-    threads: int = 0  # llama.cpp threads; 0: every core
+    threads: int = 0  # llama.cpp threads; 0: half the cores
     concurrency: int = 1  # generations at once in the async helper (one CPU model: 1)
     # A free question's wait for the model, queue included; past it the best passage answers.
     answer_budget_s: float = 2.5
     cache_size: int = 256  # answers kept for the same question over the same passages
+    warm_up: bool = True  # index and model ready when the action server starts, not at the first question
     guard: bool = True  # the grounding guard; off only to measure it
 
 

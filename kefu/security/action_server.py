@@ -67,6 +67,14 @@ def main(argv: Any = None) -> None:
     settings = security_settings()
     quiet_customer_data(settings.log_customer_text)
     app = create_action_app(ACTION_TOKEN.value(), args.actions)
+
+    @app.after_server_start
+    async def prepare_free_answers(*_: Any) -> None:
+        # In every worker: each has its own model and index.
+        from kefu.generation.answering import warm_up_in_background
+
+        warm_up_in_background()
+
     logger.info("Kefu action server on http://%s:%s (webhook calls need the shared secret)", settings.host, args.port)
     app.run(settings.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 
