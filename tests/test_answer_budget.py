@@ -183,3 +183,26 @@ def test_the_answer_action_reads_the_wait_from_the_message_event() -> None:
     tracker = Tracker("c", {}, {"text": "refund?"}, events, False, None, {}, "action_listen")
     assert 1.4 < waited_since_message(tracker) < 3.0
     assert waited_since_message(Tracker("c", {}, {}, [], False, None, {}, "action_listen")) == 0.0
+
+
+class UninterruptibleGenerator(Generator):
+    """Reads its prompt for ``delay`` seconds whatever its timeout, as llama.cpp's prefill does."""
+
+    name = "prefill"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def generate(self, prompt: str, max_tokens: int = 64, stop: Sequence[str] = ("\n",), timeout: float = 20.0):
+        time.sleep(self.delay)
+        return Generation(ANSWER, tokens=8, seconds=self.delay, backend=self.name)
+
+
+def test_a_model_that_cannot_stop_does_not_keep_the_customer_past_the_budget() -> None:
+    answerer = Answerer(tiny_index(), UninterruptibleGenerator(delay=1.5), settings=AnswerSettings(budget_s=0.3))
+    started = time.monotonic()
+    answer = answerer.answer("how long does a refund take?", "en")
+    assert answer.kind == EXTRACTIVE and answer.reason.startswith(TIME_BUDGET)
+    assert time.monotonic() - started < 0.8
+    quick = Answerer(tiny_index(), UninterruptibleGenerator(delay=0.05), settings=AnswerSettings(budget_s=0.3))
+    assert quick.answer("refund?", "en").kind == GENERATED

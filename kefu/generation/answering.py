@@ -16,6 +16,8 @@ accepts them as sources.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import logging
 import threading
 import time
@@ -173,9 +175,7 @@ class Answerer:
         if timeout <= 0:
             return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: spent waiting", scores)
         try:
-            generation = self.generator.generate(
-                prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=timeout
-            )
+            generation = self._generate_within(prompt, timeout, bounded=deadline is not None)
         except GenerationTimeout as error:
             return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: {error}", scores)
         except GenerationError as error:
@@ -189,6 +189,25 @@ class Answerer:
             return self._extractive(passages, language, raw, report, generation, reason, scores)
         text, lang, machine = self._localise(raw, working, language, sources)
         return Answer(GENERATED, text, lang, passages, raw, report, generation, machine, scores=scores)
+
+    def _generate_within(self, prompt: str, timeout: float, bounded: bool) -> Generation:
+        """The completion, or GenerationTimeout once ``timeout`` has passed when ``bounded``.
+
+        A backend stops between two tokens at its timeout, but not while it reads the prompt
+        (llama.cpp's prefill of a few hundred tokens took 4 s on a loaded core): under a time
+        budget the customer is not kept waiting for it. The abandoned completion finishes in the
+        background, holding the model, so the questions behind it fall back at once.
+        """
+        call = functools.partial(
+            self.generator.generate, prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=timeout
+        )
+        if not bounded:
+            return call()
+        future = _generation_pool().submit(call)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError as error:
+            raise GenerationTimeout(f"no answer within {timeout:.2f} s (the model was still reading)") from error
 
     def _extractive(self, passages, language, raw, report, generation, reason, scores) -> Answer:
         best = passages[0]
@@ -260,6 +279,18 @@ def warm_up_in_background() -> None:
 
     if ai_settings().generation.warm_up:
         threading.Thread(target=warm_up, name="kefu-warm-up", daemon=True).start()
+
+
+_generations: ThreadPoolExecutor | None = None
+
+
+def _generation_pool() -> ThreadPoolExecutor:
+    """Threads for bounded completions: one may still run after its caller left, one more waits."""
+    global _generations
+    with _lock:
+        if _generations is None:
+            _generations = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kefu-generate")
+        return _generations
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
