@@ -16,7 +16,15 @@ from typing import Iterator, List, Sequence
 import pytest
 
 from kefu.config import ConfigError
-from kefu.generation.answering import EXTRACTIVE, GENERATED, TIME_BUDGET, Answerer, AnswerSettings, answer_async
+from kefu.generation.answering import (
+    EXTRACTIVE,
+    GENERATED,
+    TIME_BUDGET,
+    Answer,
+    Answerer,
+    AnswerSettings,
+    answer_async,
+)
 from kefu.generation.base import Generation, GenerationTimeout, Generator
 from kefu.generation.llama_cpp import LlamaCppGenerator
 from kefu.generation.settings import parse_ai_settings
@@ -206,3 +214,41 @@ def test_a_model_that_cannot_stop_does_not_keep_the_customer_past_the_budget() -
     assert time.monotonic() - started < 0.8
     quick = Answerer(tiny_index(), UninterruptibleGenerator(delay=0.05), settings=AnswerSettings(budget_s=0.3))
     assert quick.answer("refund?", "en").kind == GENERATED
+
+
+class OneAtATimeGenerator(Generator):
+    """Holds the model while it reads (``delay`` s, whatever the timeout), as llama.cpp does."""
+
+    name = "one-at-a-time"
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.started = delay, 0
+        self._model = threading.Lock()
+
+    def generate(self, prompt: str, max_tokens: int = 64, stop: Sequence[str] = ("\n",), timeout: float = 20.0):
+        if not self._model.acquire(timeout=timeout):
+            raise GenerationTimeout("busy")
+        try:
+            self.started += 1
+            time.sleep(self.delay)
+            return Generation(ANSWER, tokens=8, seconds=self.delay, backend=self.name)
+        finally:
+            self._model.release()
+
+
+def test_questions_whose_time_is_spent_do_not_start_the_model() -> None:
+    # The model is free again at 0.5 s, after every customer's 0.3 s: a question still queued
+    # then must not start a completion nobody waits for.
+    generator = OneAtATimeGenerator(delay=0.5)
+    answerer = Answerer(tiny_index(), generator, settings=AnswerSettings(budget_s=0.3))
+    answers: List[Answer] = []
+    started = time.monotonic()
+    customers = [threading.Thread(target=lambda q=q: answers.append(answerer.answer(q, "en"))) for q in "abcd"]
+    for customer in customers:
+        customer.start()
+    for customer in customers:
+        customer.join(5)
+    assert time.monotonic() - started < 0.8
+    assert [a.kind for a in answers] == [EXTRACTIVE] * 4
+    time.sleep(1.5)  # the first completion finishes in the background
+    assert generator.started == 1  # the others never reached the model

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import logging
 import threading
 import time
@@ -171,11 +170,10 @@ class Answerer:
         sources = [p.embedding_text for p in passages] + list(facts)
         working = self._answer_language(language)
         prompt = answer_prompt(question, sources, working)
-        timeout = self.settings.timeout_s if deadline is None else min(self.settings.timeout_s, deadline.remaining)
-        if timeout <= 0:
+        if deadline is not None and deadline.expired():
             return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: spent waiting", scores)
         try:
-            generation = self._generate_within(prompt, timeout, bounded=deadline is not None)
+            generation = self._generate_within(prompt, deadline)
         except GenerationTimeout as error:
             return self._extractive(passages, language, "", None, None, f"{TIME_BUDGET}: {error}", scores)
         except GenerationError as error:
@@ -190,24 +188,31 @@ class Answerer:
         text, lang, machine = self._localise(raw, working, language, sources)
         return Answer(GENERATED, text, lang, passages, raw, report, generation, machine, scores=scores)
 
-    def _generate_within(self, prompt: str, timeout: float, bounded: bool) -> Generation:
-        """The completion, or GenerationTimeout once ``timeout`` has passed when ``bounded``.
+    def _generate_within(self, prompt: str, deadline: Deadline | None) -> Generation:
+        """The completion, or GenerationTimeout once ``deadline`` has passed.
 
         A backend stops between two tokens at its timeout, but not while it reads the prompt
         (llama.cpp's prefill of a few hundred tokens took 4 s on a loaded core): under a time
         budget the customer is not kept waiting for it. The abandoned completion finishes in the
-        background, holding the model, so the questions behind it fall back at once.
+        background, holding the model, so the questions behind it fall back at once; a call
+        that only starts after its deadline does not start the model at all.
         """
-        call = functools.partial(
-            self.generator.generate, prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=timeout
-        )
-        if not bounded:
+
+        def call() -> Generation:
+            timeout = self.settings.timeout_s if deadline is None else min(self.settings.timeout_s, deadline.remaining)
+            if timeout <= 0:
+                raise GenerationTimeout("the customer's time was spent before the model was free")
+            return self.generator.generate(prompt, max_tokens=self.settings.max_tokens, stop=("\n",), timeout=timeout)
+
+        if deadline is None:
             return call()
         future = _generation_pool().submit(call)
         try:
-            return future.result(timeout=timeout)
+            return future.result(timeout=deadline.remaining)
         except concurrent.futures.TimeoutError as error:
-            raise GenerationTimeout(f"no answer within {timeout:.2f} s (the model was still reading)") from error
+            raise GenerationTimeout(
+                f"no answer within {deadline.seconds:.2f} s (the model was still reading)"
+            ) from error
 
     def _extractive(self, passages, language, raw, report, generation, reason, scores) -> Answer:
         best = passages[0]
