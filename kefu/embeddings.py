@@ -27,6 +27,16 @@ _lock = threading.Lock()
 _encoder = None
 
 
+def _whole_number(variable: str, default: int) -> int:
+    configured = os.environ.get(variable)
+    if not configured:
+        return default
+    try:
+        return int(configured)
+    except ValueError:
+        raise ValueError(f"{variable} must be a whole number, not {configured!r}") from None
+
+
 def _threads() -> int:
     """Threads for the C engine: KEFU_E5_THREADS, else half the cores.
 
@@ -35,14 +45,12 @@ def _threads() -> int:
     two, in two runs minutes apart (README, "Measured"); its OpenMP threads spin while they wait
     for a core that Python holds.
     """
-    configured = os.environ.get("KEFU_E5_THREADS")
-    return int(configured) if configured else max(1, (os.cpu_count() or 2) // 2)
+    return _whole_number("KEFU_E5_THREADS", max(1, (os.cpu_count() or 2) // 2))
 
 
 def _cache_size() -> int:
     """Short texts whose vectors are kept: KEFU_E5_CACHE, else 4096 (0: none)."""
-    configured = os.environ.get("KEFU_E5_CACHE")
-    return int(configured) if configured else 4096
+    return _whole_number("KEFU_E5_CACHE", 4096)
 
 
 class RecentVectors:
@@ -55,18 +63,14 @@ class RecentVectors:
         self.size = size
         self._vectors: OrderedDict[Tuple[str, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, role: str, text: str) -> np.ndarray | None:
         if self.size <= 0 or len(text) > CACHED_MAX_CHARS:
             return None
         with self._lock:
             vector = self._vectors.get((role, text))
-            if vector is None:
-                self.misses += 1
-                return None
-            self._vectors.move_to_end((role, text))
-            self.hits += 1
+            if vector is not None:
+                self._vectors.move_to_end((role, text))
             return vector
 
     def put(self, role: str, text: str, vector: np.ndarray) -> None:

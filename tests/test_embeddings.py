@@ -142,3 +142,9 @@ def test_the_least_recently_used_vector_leaves_first(engine_calls: List[int], mo
     for text in ("a", "b", "a", "c", "a", "b"):
         embeddings.embed_queries([text])
     assert engine_calls == [1, 1, 1, 1]  # a, b, c, then b again (pushed out by c; a was used)
+
+
+def test_a_mistyped_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_E5_CACHE", "lots")
+    with pytest.raises(ValueError, match="KEFU_E5_CACHE must be a whole number"):
+        embeddings._cache_size()
