@@ -8,6 +8,7 @@ says so and offers a human rather than guessing.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Dict
 
@@ -15,8 +16,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, never_crash, offer_human_events
+from kefu.channels.edge import RECEIVED_METADATA
 from kefu.escalation.reasons import Reason
 from kefu.generation.answering import UNKNOWN, answer_async
+
+logger = logging.getLogger(__name__)
 
 MACHINE_TRANSLATED = {
     "en": "(machine-translated)",
@@ -28,16 +32,16 @@ MACHINE_TRANSLATED = {
 
 
 def waited_since_message(tracker: Tracker) -> float:
-    """Seconds since Rasa received the customer's message (0 when its time is unknown).
+    """Seconds since Kefu's channel received the customer's message, else since Rasa recorded it
+    (after the NLU queue), 0 when neither time is known.
 
-    Both servers read the same clock on one machine; across machines a skew only moves the
+    The servers read the same clock on one machine; across machines a skew only moves the
     answer's time budget, which is capped at the budget itself.
     """
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            stamp = event.get("timestamp")
-            return max(0.0, time.time() - float(stamp)) if isinstance(stamp, (int, float)) else 0.0
-    return 0.0
+    received = (tracker.latest_message.get("metadata") or {}).get(RECEIVED_METADATA)
+    if not isinstance(received, (int, float)):
+        received = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None)
+    return max(0.0, time.time() - float(received)) if isinstance(received, (int, float)) else 0.0
 
 
 class ActionAnswerQuestion(Action):
@@ -48,7 +52,17 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         question = tracker.latest_message.get("text") or ""
         language = tracker.get_slot("language") or "en"
-        answer = await answer_async(question, language, waited_s=waited_since_message(tracker))
+        waited = waited_since_message(tracker)
+        started = time.monotonic()
+        answer = await answer_async(question, language, waited_s=waited)
+        # Times and kinds only, never the customer's words: what an operator tunes the budget by.
+        logger.info(
+            "free answer %s (%s) in %.2f s after %.2f s in Rasa",
+            answer.kind,
+            answer.reason.split(":")[0] or "-",
+            time.monotonic() - started,
+            waited,
+        )
         if answer.kind == UNKNOWN or not answer.text:
             dispatcher.utter_message(response="utter_ask_policy")
             return offer_human_events(dispatcher, Reason.UNANSWERED_QUESTION)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, Sequence
 
 import pytest
@@ -191,6 +192,10 @@ def test_the_answer_action_reads_the_wait_from_the_message_event() -> None:
     tracker = Tracker("c", {}, {"text": "refund?"}, events, False, None, {}, "action_listen")
     assert 1.4 < waited_since_message(tracker) < 3.0
     assert waited_since_message(Tracker("c", {}, {}, [], False, None, {}, "action_listen")) == 0.0
+    # The channel's stamp comes first: Rasa records the message only after the NLU queue.
+    stamped = {"text": "refund?", "metadata": {"kefu_received_at": time.time() - 4.0}}
+    tracker = Tracker("c", {}, stamped, events, False, None, {}, "action_listen")
+    assert 3.9 < waited_since_message(tracker) < 6.0
 
 
 class UninterruptibleGenerator(Generator):
@@ -252,3 +257,30 @@ def test_questions_whose_time_is_spent_do_not_start_the_model() -> None:
     assert [a.kind for a in answers] == [EXTRACTIVE] * 4
     time.sleep(1.5)  # the first completion finishes in the background
     assert generator.started == 1  # the others never reached the model
+
+
+def test_the_wait_for_a_worker_counts_against_the_budget() -> None:
+    # The second question waits 0.4 s for the one worker, has 0.2 s left of 0.6, and falls
+    # back instead of waiting for the model another 0.4 s.
+    answerer = Answerer(tiny_index(), TimedGenerator(delay=0.4), settings=AnswerSettings(budget_s=0.6))
+    from kefu.generation import answering
+
+    slow_pool = ThreadPoolExecutor(max_workers=1)
+
+    async def scenario() -> list:
+        loop = asyncio.get_running_loop()
+        busy = loop.run_in_executor(slow_pool, time.sleep, 0.4)
+        original = answering._pool, answering.default_answerer
+        answering._pool = lambda workers: slow_pool  # type: ignore[assignment]
+        answering.default_answerer = lambda store=None: answerer  # type: ignore[assignment]
+        try:
+            # As the action calls it: the process's answerer, fetched through the busy worker.
+            answer = await answer_async("refund?", "en", concurrency=1)
+        finally:
+            answering._pool, answering.default_answerer = original  # type: ignore[assignment]
+        await busy
+        return [answer]
+
+    started = time.monotonic()
+    (answer,) = asyncio.run(scenario())
+    assert answer.kind == EXTRACTIVE and time.monotonic() - started < 0.75

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping
@@ -33,6 +34,8 @@ IDENTITY_METADATA = "kefu_identity"
 # The language the customer chose or their client declares (the widget's switch, Telegram's
 # language_code), checked against the shop's languages; the written text's language still wins.
 LANGUAGE_METADATA = "kefu_language"
+# When the channel received the message (Unix time): a free answer's time budget counts from it.
+RECEIVED_METADATA = "kefu_received_at"
 CLIENT_LANGUAGE_KEY = "language"
 CUSTOMER_TOKEN_KEY = "customer_token"
 # Sender ids of the messengers: a REST client may not name one (it would write into the
@@ -183,6 +186,7 @@ class ChannelEdge:
     def metadata(self, raw: Any, source_kind: str, source_value: str) -> Dict[str, Any]:
         """The client's metadata, Kefu's own keys written by Kefu: the source and a vouched identity."""
         metadata = client_metadata(raw)
+        metadata[RECEIVED_METADATA] = time.time()
         metadata[SOURCE_METADATA] = source_id(source_kind, source_value, self.source_key)
         language = declared_language(metadata.pop(CLIENT_LANGUAGE_KEY, None))
         if language is not None:

@@ -330,11 +330,13 @@ async def answer_async(
     semaphore = _semaphores.setdefault(loop, asyncio.Semaphore(max_waiting))
     if semaphore.locked():
         return Answer(UNKNOWN, "", language, reason="busy")
+    # The budget is the customer's whole wait: what the message already waited (``waited_s``)
+    # and every wait from here on (for a free worker, for the model) count.
+    started = Deadline(0.0)
     async with semaphore:
         target = answerer or await loop.run_in_executor(_pool(concurrency), default_answerer)
-        # The budget is the customer's whole wait: what the message already waited (in Rasa's
-        # queue, ``waited_s``) and the wait for a free worker count.
         budget = target.settings.budget_s
-        deadline = Deadline(budget - min(max(waited_s, 0.0), budget)) if budget > 0 else None
+        spent = min(max(waited_s, 0.0) + started.elapsed, budget)
+        deadline = Deadline(budget - spent) if budget > 0 else None
         pool = _pool(concurrency)
         return await loop.run_in_executor(pool, target.answer, question, language, tuple(facts), deadline)

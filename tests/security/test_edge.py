@@ -75,6 +75,14 @@ def test_kefu_keys_in_client_metadata_are_dropped() -> None:
         client_metadata(["not", "a", "mapping"])
 
 
+def test_the_edge_stamps_when_it_received_the_message() -> None:
+    # A client cannot buy itself more time for a free answer (or less for someone else's).
+    edge = ChannelEdge(SETTINGS, "source-key", None)
+    before = time.time()
+    metadata = edge.metadata({"kefu_received_at": 0.0}, "ip", "10.0.0.1")
+    assert before <= metadata["kefu_received_at"] <= time.time()
+
+
 def verifier() -> CustomerTokenVerifier:
     return CustomerTokenVerifier(CustomerTokenSettings(), KEY)
 
