@@ -57,7 +57,7 @@ class ActionAnswerQuestion(Action):
         answer = await answer_async(question, language, waited_s=waited)
         # Times and kinds only, never the customer's words: what an operator tunes the budget by.
         logger.info(
-            "free answer %s (%s) in %.2f s after %.2f s in Rasa",
+            "free answer %s (%s) in %.2f s, %.2f s after the message arrived",
             answer.kind,
             answer.reason.split(":")[0] or "-",
             time.monotonic() - started,

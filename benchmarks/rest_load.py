@@ -203,7 +203,7 @@ async def questions_under_load(
     url: str, conversation: Conversation, customers: int, per_customer: int, askers: int
 ) -> Tuple[Result, List[Asked]]:
     """``customers`` order conversations as in ``drive``, with ``askers`` question customers beside them."""
-    questions = [q for q in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
+    questions = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
     stop = asyncio.Event()
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:

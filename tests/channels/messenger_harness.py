@@ -9,6 +9,7 @@ as Rasa does, so what would reach the platform can be checked at the HTTP layer.
 
 from __future__ import annotations
 
+import time
 import uuid
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Dict, List
@@ -20,9 +21,18 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
-from kefu.channels.edge import ChannelEdge
+from kefu.channels.edge import RECEIVED_METADATA, ChannelEdge
 from kefu.security.settings import SecuritySettings
 from tests.harness import free_port
+
+
+def edge_metadata(message: UserMessage) -> Dict[str, Any]:
+    """The message's metadata without the edge's receipt stamp, which is checked here: just now."""
+    metadata = dict(message.metadata or {})
+    received = metadata.pop(RECEIVED_METADATA)
+    assert time.time() - 60 < received <= time.time()
+    return metadata
+
 
 SOURCE_KEY = "k" * 32
 MAX_MESSAGE_CHARS = 500

@@ -22,7 +22,7 @@ import responses
 from kefu.channels.edge import NOT_TEXT_REPLY, source_id
 from kefu.channels.facebook import FACEBOOK, KefuFacebookInput
 from kefu.channels.messenger import DeliveryError
-from tests.channels.messenger_harness import LONG_ANSWER, QUESTION, SOURCE_KEY, ScriptedBot, edge, served
+from tests.channels.messenger_harness import LONG_ANSWER, QUESTION, SOURCE_KEY, ScriptedBot, edge, edge_metadata, served
 
 APP_SECRET = "d5a6f0b2c1e94c7a8b3f2e1d0c9b8a76"
 PAGE_TOKEN = "EAAGm0PX4ZCpsBAKZCZBkZCZA"
@@ -125,7 +125,7 @@ def test_a_signed_message_is_answered_through_the_send_api() -> None:
         "Où est ma commande ?",
         "facebook",
     )
-    assert message.metadata == {"kefu_source": source_id("facebook", PSID, SOURCE_KEY)}
+    assert edge_metadata(message) == {"kefu_source": source_id("facebook", PSID, SOURCE_KEY)}
     [call] = fb.calls
     url = urlsplit(call.request.url)
     assert f"{url.scheme}://{url.netloc}{url.path}" == GRAPH

@@ -30,6 +30,7 @@ from tests.channels.messenger_harness import (
     ScriptedBot,
     TicketLog,
     edge,
+    edge_metadata,
     served,
 )
 
@@ -153,7 +154,10 @@ def test_a_message_goes_through_the_edge_and_the_answer_to_send_message() -> Non
         "where is my order",
         "telegram",
     )
-    assert message.metadata == {"kefu_source": source_id("telegram", str(CUSTOMER), SOURCE_KEY), "kefu_language": "de"}
+    assert edge_metadata(message) == {
+        "kefu_source": source_id("telegram", str(CUSTOMER), SOURCE_KEY),
+        "kefu_language": "de",
+    }
     assert tg.api.sent() == [{"chat_id": str(CUSTOMER), "text": "read: where is my order"}]
 
 

@@ -32,6 +32,7 @@ from tests.channels.messenger_harness import (
     SOURCE_KEY,
     ScriptedBot,
     edge,
+    edge_metadata,
     served,
 )
 
@@ -125,7 +126,7 @@ def test_a_signed_whatsapp_message_is_answered_through_the_messages_api() -> Non
         "¡Hola! ¿Dónde está mi pedido?",
         "whatsapp",
     )
-    assert message.metadata == {"kefu_source": source_id("whatsapp", CUSTOMER, SOURCE_KEY)}
+    assert edge_metadata(message) == {"kefu_source": source_id("whatsapp", CUSTOMER, SOURCE_KEY)}
     [call] = wa.calls
     assert call.request.url == MESSAGES
     assert wa.sent() == [{"To": CUSTOMER, "From": KEFU_NUMBER, "Body": "read: ¡Hola! ¿Dónde está mi pedido?"}]
