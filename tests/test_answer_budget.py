@@ -198,29 +198,6 @@ def test_the_answer_action_reads_the_wait_from_the_message_event() -> None:
     assert 3.9 < waited_since_message(tracker) < 6.0
 
 
-class UninterruptibleGenerator(Generator):
-    """Reads its prompt for ``delay`` seconds whatever its timeout, as llama.cpp's prefill does."""
-
-    name = "prefill"
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-
-    def generate(self, prompt: str, max_tokens: int = 64, stop: Sequence[str] = ("\n",), timeout: float = 20.0):
-        time.sleep(self.delay)
-        return Generation(ANSWER, tokens=8, seconds=self.delay, backend=self.name)
-
-
-def test_a_model_that_cannot_stop_does_not_keep_the_customer_past_the_budget() -> None:
-    answerer = Answerer(tiny_index(), UninterruptibleGenerator(delay=1.5), settings=AnswerSettings(budget_s=0.3))
-    started = time.monotonic()
-    answer = answerer.answer("how long does a refund take?", "en")
-    assert answer.kind == EXTRACTIVE and answer.reason.startswith(TIME_BUDGET)
-    assert time.monotonic() - started < 0.8
-    quick = Answerer(tiny_index(), UninterruptibleGenerator(delay=0.05), settings=AnswerSettings(budget_s=0.3))
-    assert quick.answer("refund?", "en").kind == GENERATED
-
-
 class OneAtATimeGenerator(Generator):
     """Holds the model while it reads (``delay`` s, whatever the timeout), as llama.cpp does."""
 
@@ -284,3 +261,13 @@ def test_the_wait_for_a_worker_counts_against_the_budget() -> None:
     started = time.monotonic()
     (answer,) = asyncio.run(scenario())
     assert answer.kind == EXTRACTIVE and time.monotonic() - started < 0.75
+
+
+def test_a_model_that_cannot_stop_does_not_keep_the_customer_past_the_budget() -> None:
+    answerer = Answerer(tiny_index(), OneAtATimeGenerator(delay=1.5), settings=AnswerSettings(budget_s=0.3))
+    started = time.monotonic()
+    answer = answerer.answer("how long does a refund take?", "en")
+    assert answer.kind == EXTRACTIVE and answer.reason.startswith(TIME_BUDGET)
+    assert time.monotonic() - started < 0.8
+    quick = Answerer(tiny_index(), OneAtATimeGenerator(delay=0.05), settings=AnswerSettings(budget_s=0.3))
+    assert quick.answer("refund?", "en").kind == GENERATED

@@ -332,11 +332,11 @@ async def answer_async(
         return Answer(UNKNOWN, "", language, reason="busy")
     # The budget is the customer's whole wait: what the message already waited (``waited_s``)
     # and every wait from here on (for a free worker, for the model) count.
-    started = Deadline(0.0)
+    started = time.monotonic()
     async with semaphore:
         target = answerer or await loop.run_in_executor(_pool(concurrency), default_answerer)
         budget = target.settings.budget_s
-        spent = min(max(waited_s, 0.0) + started.elapsed, budget)
+        spent = min(max(waited_s, 0.0) + time.monotonic() - started, budget)
         deadline = Deadline(budget - spent) if budget > 0 else None
         pool = _pool(concurrency)
         return await loop.run_in_executor(pool, target.answer, question, language, tuple(facts), deadline)

@@ -59,6 +59,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+def _orders_of(customer_id: str) -> Any:
+    """The customer's orders, newest first: the one order every order listing uses."""
+    return (
+        select(m.OrderRow)
+        .where(m.OrderRow.customer_id == customer_id)
+        .order_by(m.OrderRow.ordered_on.desc(), m.OrderRow.customer_position.desc())
+    )
+
+
 def order_details() -> Tuple[Any, ...]:
     """Loader options for an order with its items, fulfillments and payments, in one round trip each."""
     return (
@@ -243,12 +252,7 @@ class SqlStore(SqlDesk, Store):
 
     def list_orders(self, customer_id: str) -> List[OrderSummary]:
         with self.session() as session:
-            rows = session.scalars(
-                select(m.OrderRow)
-                .options(selectinload(m.OrderRow.items))
-                .where(m.OrderRow.customer_id == customer_id)
-                .order_by(m.OrderRow.ordered_on.desc(), m.OrderRow.customer_position.desc())
-            ).all()
+            rows = session.scalars(_orders_of(customer_id).options(selectinload(m.OrderRow.items))).all()
             return [OrderSummary(r.id, r.status, r.ordered_on, tuple(i.name for i in r.items)) for r in rows]
 
     def get_order(self, order_id: str, customer_id: str) -> Order | None:
@@ -262,12 +266,7 @@ class SqlStore(SqlDesk, Store):
 
     def customer_orders(self, customer_id: str) -> List[Order]:
         with self.session() as session:
-            rows = session.scalars(
-                select(m.OrderRow)
-                .options(*order_details())
-                .where(m.OrderRow.customer_id == customer_id)
-                .order_by(m.OrderRow.ordered_on.desc(), m.OrderRow.customer_position.desc())
-            ).all()
+            rows = session.scalars(_orders_of(customer_id).options(*order_details())).all()
             return [_order(r) for r in rows]
 
     def order_history(self) -> List[Order]:
