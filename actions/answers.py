@@ -16,9 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, never_crash, offer_human_events
+from kefu.answering import UNKNOWN, answer_async
 from kefu.channels.edge import RECEIVED_METADATA
 from kefu.escalation.reasons import Reason
-from kefu.generation.answering import UNKNOWN, answer_async
 
 logger = logging.getLogger(__name__)
 

@@ -27,11 +27,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import aiohttp
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.rest_load import (  # noqa: E402
+from rest_load import (
     BENCH_DIR,
     PROFILES,
     REPORTS,
@@ -39,11 +35,13 @@ from benchmarks.rest_load import (  # noqa: E402
     post,
     start_kefu,
 )
-from kefu.store import prepare_store  # noqa: E402
-from kefu.store.seed import export_store, read_seed  # noqa: E402
-from tests.customer_simulator import Script, answer, script_for  # noqa: E402
-from tests.reference_world import apply_calls, rounded  # noqa: E402
 
+from kefu.evaluation.customer_simulator import Script, answer, script_for
+from kefu.evaluation.reference_world import apply_calls, rounded
+from kefu.store import prepare_store
+from kefu.store.seed import export_store, read_seed
+
+ROOT = Path(__file__).resolve().parent.parent
 TASKS_DIR = ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
 KINDS = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}
 

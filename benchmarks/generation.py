@@ -33,12 +33,10 @@ from typing import Dict, List
 
 import yaml
 
+from kefu.answering import UNKNOWN, Answer, Answerer, AnswerSettings
+from kefu.generation.grounding import check_grounding, extract_facts
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kefu.generation.answering import UNKNOWN, Answer, Answerer, AnswerSettings  # noqa: E402
-from kefu.generation.grounding import check_grounding, extract_facts  # noqa: E402
-
 QUESTIONS = ROOT / "benchmarks" / "data" / "policy_questions.yml"
 REPORTS = ROOT / "reports"
 FACT_ONLY = re.compile(r"^[\d.,:$€¥]+$|^[\w.+-]+@[\w-]+(\.[\w-]+)+$")

@@ -34,22 +34,20 @@ from typing import Any, Callable, Dict, List, Set, Tuple
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kefu.recommender.base import Catalogue, Interactions, Recommender  # noqa: E402
-from kefu.recommender.collaborative import Als, Ease, ItemKnn  # noqa: E402
-from kefu.recommender.evaluation import leave_last_order_out, ranking_metrics, top_k_rows  # noqa: E402
-from kefu.recommender.hybrid import (  # noqa: E402
+from kefu.recommender.base import Catalogue, Interactions, Recommender
+from kefu.recommender.collaborative import Als, Ease, ItemKnn
+from kefu.recommender.evaluation import leave_last_order_out, ranking_metrics, top_k_rows
+from kefu.recommender.hybrid import (
     DEFAULT_WEIGHTS_NEW_ONLY,
     DEFAULT_WEIGHTS_WITH_BOUGHT,
     Hybrid,
     build_hybrid,
     tune_weights,
 )
-from kefu.recommender.popularity import Popularity, RepeatPurchases, Trending  # noqa: E402
-from kefu.store.records import Product, Variant  # noqa: E402
+from kefu.recommender.popularity import Popularity, RepeatPurchases, Trending
+from kefu.store.records import Product, Variant
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "datasets" / "rec-online-retail" / "online_retail.csv.gz"
 REPORTS = ROOT / "reports"
 CACHE = ROOT / "var" / "cache"

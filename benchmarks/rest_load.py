@@ -44,13 +44,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Tuple
 import aiohttp
 import yaml
 
+from kefu.evaluation.harness import free_port, wait_for_http
+from kefu.security.audit import ServedKefu
+from kefu.store import open_store
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kefu.security.audit import ServedKefu  # noqa: E402
-from kefu.store import open_store  # noqa: E402
-from tests.harness import free_port, wait_for_http  # noqa: E402
-
 BENCH_DIR = ROOT / "var" / "bench"
 REPORTS = ROOT / "reports"
 RASA = str(Path(sys.executable).with_name("rasa"))

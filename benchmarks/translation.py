@@ -26,11 +26,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from kefu.translation.base import Translator
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from kefu.translation.base import Translator  # noqa: E402
-
 DATA = ROOT.parent / "shared" / "datasets" / "mt-ntrex128"
 CACHE = ROOT / "var" / "cache" / "translation"
 REPORTS = ROOT / "reports"

@@ -27,12 +27,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from rest_load import BENCH_DIR, drive, kefu_conversation, kefu_customers, start_kefu
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from rest_load import BENCH_DIR, drive, kefu_conversation, kefu_customers, start_kefu  # noqa: E402
-
 REPORTS = ROOT / "reports"
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 

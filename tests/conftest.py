@@ -152,7 +152,7 @@ def live_store_url(live_store_path: Path) -> str:
 @pytest.fixture(scope="session")
 def live(live_store_url: str, live_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The trained model and a live action server on a temporary store."""
-    from tests.harness import ActionServer, Assistant
+    from kefu.evaluation.harness import ActionServer, Assistant
 
     server = ActionServer(live_store_url, tmp_path_factory.mktemp("logs") / "actions.log")
     try:

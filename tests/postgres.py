@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator, List
 
-from tests.harness import free_port
+from kefu.evaluation.harness import free_port
 
 
 def _pg_bin() -> str | None:

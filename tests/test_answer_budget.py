@@ -16,8 +16,7 @@ from typing import Iterator, List, Sequence
 
 import pytest
 
-from kefu.config import ConfigError
-from kefu.generation.answering import (
+from kefu.answering import (
     EXTRACTIVE,
     GENERATED,
     TIME_BUDGET,
@@ -26,6 +25,7 @@ from kefu.generation.answering import (
     AnswerSettings,
     answer_async,
 )
+from kefu.config import ConfigError
 from kefu.generation.base import Generation, GenerationTimeout, Generator
 from kefu.generation.llama_cpp import LlamaCppGenerator
 from kefu.generation.settings import parse_ai_settings
@@ -159,7 +159,7 @@ def test_budget_and_cache_settings() -> None:
 
 
 def test_warming_up_loads_the_model_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kefu.generation import answering
+    from kefu import answering
 
     generator = TimedGenerator(delay=0.0)
     monkeypatch.setattr(answering, "_answerer", Answerer(tiny_index(), generator))
@@ -240,7 +240,7 @@ def test_the_wait_for_a_worker_counts_against_the_budget() -> None:
     # The second question waits 0.4 s for the one worker, has 0.2 s left of 0.6, and falls
     # back instead of waiting for the model another 0.4 s.
     answerer = Answerer(tiny_index(), TimedGenerator(delay=0.4), settings=AnswerSettings(budget_s=0.6))
-    from kefu.generation import answering
+    from kefu import answering
 
     slow_pool = ThreadPoolExecutor(max_workers=1)
 

@@ -276,7 +276,7 @@ def test_declining_the_offered_human(live: Live) -> None:
 @pytest.fixture(scope="module")
 def store_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Kefu whose action server points at a database that does not answer."""
-    from tests.harness import ActionServer, Assistant
+    from kefu.evaluation.harness import ActionServer, Assistant
 
     # Nothing listens on port 9 of the loopback: connections are refused at once.
     down = "postgresql+psycopg2://kefu:kefu@127.0.0.1:9/kefu"

@@ -13,8 +13,8 @@ from typing import Iterator, List, Sequence
 import numpy as np
 import pytest
 
+from kefu.answering import EXTRACTIVE, GENERATED, UNKNOWN, Answerer, AnswerSettings, answer_async
 from kefu.config import ConfigError
-from kefu.generation.answering import EXTRACTIVE, GENERATED, UNKNOWN, Answerer, AnswerSettings, answer_async
 from kefu.generation.base import Generation, GenerationError, GenerationTimeout, Generator
 from kefu.generation.grounding import check_grounding, extract_facts
 from kefu.generation.openai_http import OpenAIGenerator

@@ -13,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.answers as answers
 from actions.answers import ActionAnswerQuestion
 from actions.service import ActionServiceAnswer
+from kefu.answering import EXTRACTIVE, UNKNOWN, Answer
 from kefu.config import PROJECT_ROOT, settings
 from kefu.escalation import escalation_settings
-from kefu.generation.answering import EXTRACTIVE, UNKNOWN, Answer
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 SLOT_DEFAULTS = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}

@@ -15,12 +15,12 @@ from typing import Any, Dict, List
 import pytest
 
 from kefu.config import settings
+from kefu.evaluation.reference_world import apply_calls, rounded
 from kefu.store import open_store
 from kefu.store.base import ChangeRefused, ConcurrentChange
 from kefu.store.records import Address
 from kefu.store.seed import export_store, read_seed
 from kefu.store.sql_store import SqlStore
-from tests.reference_world import apply_calls, rounded
 
 TASKS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "store-tau-bench-retail"
 WRITE_CALLS = {

@@ -18,10 +18,10 @@ from typing import Any, Dict, List
 import pytest
 
 from kefu.config import PROJECT_ROOT
+from kefu.evaluation.customer_simulator import Script, play, script_for
+from kefu.evaluation.reference_world import apply_calls, rounded
 from kefu.store.seed import export_store, read_seed
 from tests.conftest import Live
-from tests.customer_simulator import Script, play, script_for
-from tests.reference_world import apply_calls, rounded
 
 pytestmark = pytest.mark.conversation
 

@@ -1,4 +1,4 @@
-"""Grounded answer generation: backends, the grounding guard and the answering pipeline."""
+"""Grounded answer generation: backends, the grounding guard and the prompts (kefu/answering.py composes them)."""
 
 from kefu.generation.base import Generation, GenerationError, GenerationTimeout, Generator
 

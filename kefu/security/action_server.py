@@ -71,7 +71,7 @@ def main(argv: Any = None) -> None:
     @app.after_server_start
     async def prepare_free_answers(*_: Any) -> None:
         # In every worker: each has its own model and index.
-        from kefu.generation.answering import warm_up_in_background
+        from kefu.answering import warm_up_in_background
 
         warm_up_in_background()
 

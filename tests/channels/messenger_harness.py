@@ -22,8 +22,8 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
 from kefu.channels.edge import RECEIVED_METADATA, ChannelEdge
+from kefu.evaluation.harness import free_port
 from kefu.security.settings import SecuritySettings
-from tests.harness import free_port
 
 
 def edge_metadata(message: UserMessage) -> Dict[str, Any]:

@@ -18,7 +18,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from kefu import rasa_resilience
 from kefu.config import PROJECT_ROOT
-from tests.harness import free_port
+from kefu.evaluation.harness import free_port
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 rasa_resilience.apply()

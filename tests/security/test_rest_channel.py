@@ -10,8 +10,8 @@ from sanic import Sanic
 
 from kefu.channels.edge import FAILURE_FALLBACK, TOO_LONG_FALLBACK, ChannelEdge
 from kefu.channels.rest import KefuRestInput
+from kefu.evaluation.harness import free_port
 from kefu.security.settings import SecuritySettings
-from tests.harness import free_port
 
 # (Sanic 21 sets up one app per process once, so the cases share one server.)
 CASES: List[Dict[str, Any]] = [

@@ -1,4 +1,4 @@
-"""Run Kefu for real inside a test: the trained model, a live action server, a temporary store.
+"""Run Kefu for real from a test or a benchmark: the trained model, a live action server, a temporary store.
 
 Conversations go through Rasa's own message processing (NLU, policies, forms, the action
 server over HTTP), so a test sees exactly what a customer on the REST channel would see.

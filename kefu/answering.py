@@ -1,5 +1,9 @@
 """Question + language -> retrieve -> few-shot prompt -> generate -> guard -> typed answer.
 
+It composes the libraries below it (kefu.knowledge, kefu.generation, kefu.translation), none
+of which imports it: translation builds on the generator, so this pipeline, which uses both,
+sits above them.
+
 The result is one of three kinds, and the caller renders each in its own way:
 
 - ``generated``: the model's answer, every checkable fact of which is in the given passages;
