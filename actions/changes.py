@@ -13,19 +13,21 @@ import abc
 import hashlib
 import json
 import re
-from decimal import Decimal
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, joined, message_in_catalogue_words, money, never_crash, previous_bot_action, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, previous_bot_action, store
 from actions.handoff import ticket_draft
 from actions.orders import list_orders_text, pick_listed_order
 from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.escalation.reasons import Reason
+from kefu.shop.changes import BY_FORM, CHANGE_SLOTS, KINDS, ChangeFacts, ChangeKind, apply_plan, kind_of
+from kefu.shop.changes import refund_destinations as destinations_by_rules
+from kefu.shop.wording import joined, money
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange, NeedsReview
 from kefu.store.matching import (
@@ -35,61 +37,19 @@ from kefu.store.matching import (
     mentioned_payment_method,
     requested_swaps,
 )
-from kefu.store.plans import apply_plan
-from kefu.store.records import Address, Customer, Order, OrderItem, OrderSummary, PaymentMethod
+from kefu.store.records import Customer, Order, OrderItem, OrderSummary, PaymentMethod
 
-# What each change form needs, and which order statuses allow it (read from kefu.yml).
-FORM_KIND = {
-    "cancel_form": "cancel",
-    "return_form": "return",
-    "exchange_form": "exchange",
-    "modify_items_form": "modify_items",
-    "order_address_form": "order_address",
-    "payment_form": "order_payment",
-    "profile_address_form": "profile_address",
-}
-CHANGE_SLOTS = (
-    "change_order_id",
-    "cancel_reason",
-    "return_item_ids",
-    "refund_method_id",
-    "swap_plan",
-    "swap_payment_method_id",
-    "new_address",
-    "new_payment_method_id",
-    "change_blocked",
-)
 REASON_PATTERNS = {
     "ordered by mistake": r"mistake|accident|wrong (item|thing|one|size|color)|twice|didn'?t mean",
     "no longer needed": r"(no longer|don'?t|do not|dont) (need|want)|not needed|changed my mind|anymore|no need",
 }
-DIGRESSIONS = {
-    "greet",
-    "thank",
-    "bot_challenge",
-    "ask_capabilities",
-    "contact_human_agent",
-    "out_of_scope",
-    "product_info",
-    "check_refund_policy",
-    "deny",
-    "goodbye",
-}
 
 
-def allowed_statuses(kind: str) -> tuple[str, ...]:
-    rules = settings().rules
-    return {
-        "cancel": rules.cancel_statuses,
-        "return": rules.return_statuses,
-        "exchange": rules.exchange_statuses,
-        "modify_items": rules.modify_statuses,
-        "order_address": rules.modify_statuses,
-        "order_payment": rules.modify_statuses,
-    }[kind]
+def allowed_statuses(kind: ChangeKind) -> tuple[str, ...]:
+    return kind.allowed_statuses(settings().rules)
 
 
-def eligible_orders(customer_id: str, kind: str) -> List[OrderSummary]:
+def eligible_orders(customer_id: str, kind: ChangeKind) -> List[OrderSummary]:
     return [o for o in store().list_orders(customer_id) if o.status in allowed_statuses(kind)]
 
 
@@ -106,13 +66,7 @@ def reason_in(text: str) -> str | None:
 
 def refund_destinations(customer: Customer, order: Order) -> List[PaymentMethod]:
     """Where a return may be refunded: the original payment method and/or gift cards (kefu.yml)."""
-    allowed = settings().rules.return_refund_to
-    original = order.payments[0].payment_method_id if order.payments else None
-    return [
-        m
-        for m in customer.payment_methods
-        if ("original" in allowed and m.id == original) or ("gift_card" in allowed and m.source == "gift_card")
-    ]
+    return destinations_by_rules(settings().rules, customer, order)
 
 
 def describe_items(items: List[OrderItem]) -> str:
@@ -140,13 +94,18 @@ def _message(tracker: Tracker) -> tuple[str, str | None]:
 
 
 class ValidateChangeForm(FormValidationAction):
-    """Shared extraction for the change forms: which order, then the form's own details."""
+    """One validator for every change form: which order, then the slots of the form's kind.
 
-    kind = "cancel"
+    Rasa asks each form's own validation action (``validate_<form>``); one subclass per change
+    kind is made below, so a new kind needs no validator of its own. Rasa SDK calls only the
+    ``extract_<slot>`` methods of the slots the running form asks for.
+    """
+
+    change: ChangeKind = KINDS["cancel"]
 
     @abc.abstractmethod
     def name(self) -> str:
-        """Each change form has its own validation action (abstract: not registered itself)."""
+        """``validate_<form>``, set on each kind's subclass (abstract: this one is not registered)."""
 
     async def required_slots(
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -169,7 +128,7 @@ class ValidateChangeForm(FormValidationAction):
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         _, intent = _message(tracker)
-        return tracker.get_slot("requested_slot") == slot and intent not in DIGRESSIONS
+        return tracker.get_slot("requested_slot") == slot and intent not in settings().digressions
 
     async def extract_change_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -181,10 +140,10 @@ class ValidateChangeForm(FormValidationAction):
             # "No, the other order: #W..." corrects the order at any point of the form.
             if in_message is None or in_message == current:
                 return {}
-        elif requested not in (None, "change_order_id") or (requested and intent in DIGRESSIONS):
+        elif requested not in (None, "change_order_id") or (requested and intent in settings().digressions):
             return {}
         customer_id = tracker.get_slot("customer_id")
-        eligible = eligible_orders(customer_id, self.kind)
+        eligible = eligible_orders(customer_id, self.change)
         order_id = in_message or (None if current else normalize_order_id(tracker.get_slot("order_id") or ""))
         if order_id is None and requested:
             order_id = pick_listed_order(text, eligible)
@@ -194,8 +153,8 @@ class ValidateChangeForm(FormValidationAction):
             if not eligible:
                 dispatcher.utter_message(
                     response="utter_no_eligible_order",
-                    change=self.kind,
-                    statuses=" or ".join(allowed_statuses(self.kind)),
+                    change=self.change.name,
+                    statuses=" or ".join(allowed_statuses(self.change)),
                 )
                 return {"change_blocked": True}
             return {"change_order_id": None} if requested else {}
@@ -203,26 +162,19 @@ class ValidateChangeForm(FormValidationAction):
         if order is None:
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return {"change_order_id": None, "order_id": None}
-        if order.status not in allowed_statuses(self.kind):
+        if order.status not in allowed_statuses(self.change):
             dispatcher.utter_message(
                 response="utter_change_not_allowed",
                 order_id=order.id,
                 status=order.status,
-                change=self.kind,
-                statuses=" or ".join(allowed_statuses(self.kind)),
+                change=self.change.name,
+                statuses=" or ".join(allowed_statuses(self.change)),
             )
             return {"change_order_id": None, "order_id": None}
         if current and current != order.id:
             # Items and refund choices belonged to the previous order.
             return {"change_order_id": order.id, "return_item_ids": None, "refund_method_id": None, "swap_plan": None}
         return {"change_order_id": order.id}
-
-
-class ValidateCancelForm(ValidateChangeForm):
-    kind = "cancel"
-
-    def name(self) -> str:
-        return "validate_cancel_form"
 
     async def extract_cancel_reason(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -235,13 +187,6 @@ class ValidateCancelForm(ValidateChangeForm):
             dispatcher.utter_message(response="utter_reason_not_understood")
             return {"cancel_reason": None}
         return {}
-
-
-class ValidateReturnForm(ValidateChangeForm):
-    kind = "return"
-
-    def name(self) -> str:
-        return "validate_return_form"
 
     async def extract_return_item_ids(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -279,8 +224,7 @@ class ValidateReturnForm(ValidateChangeForm):
         order = store().get_order(order_id, tracker.get_slot("customer_id"))
         if customer is None or order is None:
             return {}
-        original = order.payments[0].payment_method_id if order.payments else None
-        method = mentioned_payment_method(text, customer.payment_methods, original)
+        method = mentioned_payment_method(text, customer.payment_methods, order.original_payment_method_id)
         if method is None:
             if self._answering(tracker, "refund_method_id"):
                 dispatcher.utter_message(response="utter_refund_method_not_understood")
@@ -290,14 +234,6 @@ class ValidateReturnForm(ValidateChangeForm):
             dispatcher.utter_message(response="utter_refund_method_not_allowed", method=method.describe())
             return {"refund_method_id": None}
         return {"refund_method_id": method.id}
-
-
-class ValidateSwapForm(ValidateChangeForm):
-    """Exchanges (delivered orders) and item changes (pending orders): items to other versions."""
-
-    @abc.abstractmethod
-    def name(self) -> str:
-        """One validation action per form."""
 
     async def extract_swap_plan(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -337,7 +273,7 @@ class ValidateSwapForm(ValidateChangeForm):
         text, _ = _message(tracker)
         customer = current_customer(tracker)
         order = chosen_order(tracker)
-        original = order.payments[0].payment_method_id if order and order.payments else None
+        original = order.original_payment_method_id if order else None
         method = mentioned_payment_method(text, customer.payment_methods, original) if customer else None
         if method is not None:
             return {"swap_payment_method_id": method.id}
@@ -346,43 +282,38 @@ class ValidateSwapForm(ValidateChangeForm):
             return {"swap_payment_method_id": None}
         return {}
 
-
-class ValidateExchangeForm(ValidateSwapForm):
-    kind = "exchange"
-
-    def name(self) -> str:
-        return "validate_exchange_form"
-
-
-class ValidateModifyItemsForm(ValidateSwapForm):
-    kind = "modify_items"
-
-    def name(self) -> str:
-        return "validate_modify_items_form"
-
-
-class ValidateOrderAddressForm(ValidateChangeForm):
-    kind = "order_address"
-
-    def name(self) -> str:
-        return "validate_order_address_form"
-
     async def extract_new_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         return extract_address(dispatcher, tracker, self._answering(tracker, "new_address"))
 
-
-class ValidateProfileAddressForm(ValidateChangeForm):
-    kind = "profile_address"
-
-    def name(self) -> str:
-        return "validate_profile_address_form"
-
-    async def extract_new_address(
+    async def extract_new_payment_method_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
-        return extract_address(dispatcher, tracker, self._answering(tracker, "new_address"))
+        order_id = tracker.get_slot("change_order_id")
+        if not order_id or tracker.get_slot("new_payment_method_id"):
+            return {}
+        customer = current_customer(tracker)
+        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        current = order.original_payment_method_id if order else None
+        others = [m for m in customer.payment_methods if m.id != current] if customer else []
+        method = mentioned_payment_method(_message(tracker)[0], others)
+        if method is not None:
+            return {"new_payment_method_id": method.id}
+        if self._answering(tracker, "new_payment_method_id"):
+            dispatcher.utter_message(response="utter_refund_method_not_understood")
+            return {"new_payment_method_id": None}
+        return {}
+
+
+def _validator_of(kind: ChangeKind) -> type:
+    form, title = kind.form, "Validate" + "".join(part.title() for part in kind.form.split("_"))
+    members = {"change": kind, "name": lambda self: f"validate_{form}", "__module__": __name__, "__qualname__": title}
+    return type(title, (ValidateChangeForm,), members)
+
+
+# validate_cancel_form, validate_return_form, ...: registered by Rasa SDK as any Action subclass.
+VALIDATORS = {kind.name: _validator_of(kind) for kind in KINDS.values()}
 
 
 def extract_address(dispatcher: CollectingDispatcher, tracker: Tracker, answering: bool) -> Dict[str, Any]:
@@ -398,31 +329,6 @@ def extract_address(dispatcher: CollectingDispatcher, tracker: Tracker, answerin
     return {}
 
 
-class ValidatePaymentForm(ValidateChangeForm):
-    kind = "order_payment"
-
-    def name(self) -> str:
-        return "validate_payment_form"
-
-    async def extract_new_payment_method_id(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> Dict[str, Any]:
-        order_id = tracker.get_slot("change_order_id")
-        if not order_id or tracker.get_slot("new_payment_method_id"):
-            return {}
-        customer = current_customer(tracker)
-        order = store().get_order(order_id, tracker.get_slot("customer_id"))
-        current = order.payments[0].payment_method_id if order and order.payments else None
-        others = [m for m in customer.payment_methods if m.id != current] if customer else []
-        method = mentioned_payment_method(_message(tracker)[0], others)
-        if method is not None:
-            return {"new_payment_method_id": method.id}
-        if self._answering(tracker, "new_payment_method_id"):
-            dispatcher.utter_message(response="utter_refund_method_not_understood")
-            return {"new_payment_method_id": None}
-        return {}
-
-
 class ActionAskNewPaymentMethodId(Action):
     def name(self) -> str:
         return "action_ask_new_payment_method_id"
@@ -431,8 +337,7 @@ class ActionAskNewPaymentMethodId(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         customer = current_customer(tracker)
         order = chosen_order(tracker)
-        current = order.payments[0].payment_method_id if order.payments else None
-        others = joined(m.describe() for m in customer.payment_methods if m.id != current)
+        others = joined(m.describe() for m in customer.payment_methods if m.id != order.original_payment_method_id)
         dispatcher.utter_message(response="utter_ask_new_payment_method", options=others or "none")
         return []
 
@@ -470,9 +375,11 @@ class ActionAskChangeOrderId(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
-        kind = FORM_KIND.get((tracker.active_loop or {}).get("name"), "cancel")
+        kind = BY_FORM.get((tracker.active_loop or {}).get("name"), KINDS["cancel"])
         eligible = eligible_orders(tracker.get_slot("customer_id"), kind)[: settings().max_orders_listed]
-        dispatcher.utter_message(response="utter_ask_change_order", change=kind, order_list=list_orders_text(eligible))
+        dispatcher.utter_message(
+            response="utter_ask_change_order", change=kind.name, order_list=list_orders_text(eligible)
+        )
         return [SlotSet("listed_orders", [o.id for o in eligible])]
 
 
@@ -501,45 +408,19 @@ class ActionAskRefundMethodId(Action):
         return []
 
 
+def change_of(tracker: Tracker) -> ChangeKind | None:
+    """The kind of change the running (or last) change form collects."""
+    return BY_FORM.get(tracker.get_slot("change_form") or "")
+
+
 def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
     """The change the form collected, in the form the store call and the proposal use."""
-    kind = FORM_KIND.get(tracker.get_slot("change_form") or "")
-    order_id = tracker.get_slot("change_order_id")
-    if kind == "cancel" and order_id and tracker.get_slot("cancel_reason"):
-        return {"kind": kind, "order_id": order_id, "reason": tracker.get_slot("cancel_reason")}
-    swaps, paying = tracker.get_slot("swap_plan"), tracker.get_slot("swap_payment_method_id")
-    if kind in ("exchange", "modify_items") and order_id and swaps and paying:
-        return {
-            "kind": kind,
-            "order_id": order_id,
-            "item_ids": [old for old, _ in swaps],
-            "new_item_ids": [new for _, new in swaps],
-            "payment_method_id": paying,
-        }
-    address = tracker.get_slot("new_address")
-    if kind == "order_address" and order_id and address:
-        return {"kind": kind, "order_id": order_id, "address": address}
-    if kind == "profile_address" and address:
-        return {"kind": kind, "address": address}
-    if kind == "order_payment" and order_id and tracker.get_slot("new_payment_method_id"):
-        return {"kind": kind, "order_id": order_id, "payment_method_id": tracker.get_slot("new_payment_method_id")}
-    if kind == "return" and order_id and tracker.get_slot("return_item_ids") and tracker.get_slot("refund_method_id"):
-        return {
-            "kind": kind,
-            "order_id": order_id,
-            "item_ids": list(tracker.get_slot("return_item_ids")),
-            "payment_method_id": tracker.get_slot("refund_method_id"),
-        }
-    return None
+    kind = change_of(tracker)
+    return kind.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) if kind else None
 
 
 def clear_change() -> EventList:
     return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan")]
-
-
-def refund_timing(method: PaymentMethod | None) -> str:
-    rules = settings().rules
-    return rules.refund_delay_gift_card if method and method.source == "gift_card" else rules.refund_delay_other
 
 
 class ActionProposeChange(Action):
@@ -554,94 +435,13 @@ class ActionProposeChange(Action):
         if plan is None:
             dispatcher.utter_message(response="utter_nothing_changed")
             return clear_change()
+        kind = kind_of(plan)
         customer = current_customer(tracker)
-        if plan["kind"] == "profile_address":
-            dispatcher.utter_message(
-                response="utter_propose_profile_address", address=Address(**plan["address"]).one_line()
-            )
-            return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
-        order = store().get_order(plan["order_id"], customer.id)
-        methods = {m.id: m for m in customer.payment_methods}
-        if plan["kind"] == "cancel":
-            refunds = joined(
-                f"{money(p.amount)} to your {methods[p.payment_method_id].describe()} "
-                f"{refund_timing(methods.get(p.payment_method_id))}"
-                for p in order.payments
-                if p.payment_method_id in methods
-            )
-            dispatcher.utter_message(
-                response="utter_propose_cancel",
-                order_id=order.id,
-                items=joined(i.name for i in order.items),
-                reason=plan["reason"],
-                refunds=refunds,
-            )
-        elif plan["kind"] in ("exchange", "modify_items"):
-            self._propose_swaps(dispatcher, plan, order, methods)
-        elif plan["kind"] == "order_address":
-            dispatcher.utter_message(
-                response="utter_propose_order_address",
-                order_id=order.id,
-                address=Address(**plan["address"]).one_line(),
-            )
-        elif plan["kind"] == "order_payment":
-            old_method = methods.get(order.payments[0].payment_method_id)
-            dispatcher.utter_message(
-                response="utter_propose_payment",
-                order_id=order.id,
-                amount=money(order.payments[0].amount),
-                new_method=methods[plan["payment_method_id"]].describe(),
-                old_method=old_method.describe() if old_method else "original payment method",
-                timing=refund_timing(old_method),
-            )
-        else:
-            returned = [i for i in order.items if i.item_id in plan["item_ids"]]
-            total = sum((i.price for i in returned), Decimal(0))
-            method = methods[plan["payment_method_id"]]
-            dispatcher.utter_message(
-                response="utter_propose_return",
-                order_id=order.id,
-                items=joined(f"{i.name} ({money(i.price)})" for i in returned),
-                total=money(total),
-                method=method.describe(),
-            )
+        order = store().get_order(plan["order_id"], customer.id) if kind.about_an_order else None
+        products = {i.product_id: store().get_product(i.product_id) for i in order.items} if kind.reads_products else {}
+        proposal = kind.propose(plan, ChangeFacts(customer, order, settings().rules, products))
+        dispatcher.utter_message(response=proposal.response, **proposal.facts)
         return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
-
-    @staticmethod
-    def _propose_swaps(
-        dispatcher: CollectingDispatcher, plan: Dict[str, Any], order: Order, methods: Dict[str, PaymentMethod]
-    ) -> None:
-        lines, difference, remaining = [], Decimal(0), list(order.items)
-        for old_id, new_id in zip(plan["item_ids"], plan["new_item_ids"], strict=True):
-            item = next(i for i in remaining if i.item_id == old_id)
-            remaining.remove(item)
-            new = next(v for v in store().get_product(item.product_id).variants if v.item_id == new_id)
-            difference += new.price - item.price
-            lines.append(
-                f"{item.name}: {', '.join(item.options.values())} ({money(item.price)}) -> "
-                f"{', '.join(new.options.values())} ({money(new.price)})"
-            )
-        method = methods[plan["payment_method_id"]].describe()
-        if difference > 0:
-            money_line = f"You pay the difference of {money(difference)} with your {method}."
-        elif difference < 0:
-            money_line = f"You get {money(-difference)} back on your {method}."
-        else:
-            money_line = "The price is the same."
-        response = "utter_propose_exchange" if plan["kind"] == "exchange" else "utter_propose_modify_items"
-        dispatcher.utter_message(response=response, order_id=order.id, swaps="; ".join(lines), money_line=money_line)
-
-
-# What Kefu says once each kind of change is written.
-APPLIED_RESPONSES = {
-    "cancel": "utter_cancelled",
-    "exchange": "utter_exchange_requested",
-    "order_address": "utter_order_address_changed",
-    "profile_address": "utter_profile_address_changed",
-    "order_payment": "utter_payment_changed",
-    "modify_items": "utter_items_modified",
-    "return": "utter_return_requested",
-}
 
 
 class ActionApplyChange(Action):
@@ -676,9 +476,9 @@ class ActionApplyChange(Action):
         except ConcurrentChange:
             dispatcher.utter_message(response="utter_change_conflict")
             return clear_change()
-        order_id = result.order.id if result.order else None
-        dispatcher.utter_message(response=APPLIED_RESPONSES[plan["kind"]], order_id=order_id)
-        if plan["kind"] == "exchange" and result.order is not None:
+        kind = kind_of(plan)
+        dispatcher.utter_message(response=kind.applied_response, order_id=result.order.id if result.order else None)
+        if kind.suggests_after and result.order is not None:
             suggest_after(dispatcher, tracker, result.order)
         return clear_change()
 
@@ -722,6 +522,7 @@ class ActionRefundStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         customer = current_customer(tracker)
         methods = {m.id: m for m in customer.payment_methods}
+        rules = settings().rules
         lines = []
         for order in store().customer_orders(customer.id):
             for payment in order.payments:
@@ -729,9 +530,9 @@ class ActionRefundStatus(Action):
                     method = methods.get(payment.payment_method_id)
                     where = method.describe() if method else payment.payment_method_id
                     lines.append(f"{order.id} ({order.status}): {money(payment.amount)} refunded to your {where}")
-            if order.status == "return requested":
+            if order.status == rules.return_requested_status:
                 lines.append(f"{order.id}: return requested; the refund follows when the items arrive")
-            if order.status == "exchange requested":
+            if order.status == rules.exchange_requested_status:
                 lines.append(f"{order.id}: exchange requested; waiting for the items to come back")
         if not lines:
             dispatcher.utter_message(response="utter_no_refunds")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
-from decimal import Decimal
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, TypeVar
+from typing import Any, Awaitable, Callable, Dict, List, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -64,21 +62,6 @@ def message_in_catalogue_words(tracker: Tracker) -> str:
     language = message.get("language")
     code = language.get("code") if isinstance(language, dict) else None
     return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
-
-
-def money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
-
-
-def day(date: dt.date | None) -> str:
-    return date.strftime("%d %B %Y").lstrip("0") if date else "unknown"
-
-
-def joined(parts: Iterable[str]) -> str:
-    items = [p for p in parts if p]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def offer_human_events(

@@ -44,14 +44,6 @@ _FILLER = set(
 )
 # Intents of a message that answers the identification question.
 ANSWER_INTENTS = {"inform", "nlu_fallback", "affirm"}
-# Intents that are a digression during identification, not an answer to it: the form
-# steps aside and the dialogue rules answer them.
-DIGRESSION_INTENTS = set(
-    """
-    greet goodbye thank deny bot_challenge ask_capabilities contact_human_agent
-    out_of_scope product_info
-    """.split()
-)
 IDENTIFICATION_SLOTS = (
     "customer_id",
     "customer_name",
@@ -156,7 +148,7 @@ class ValidateAuthForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "customer_id":
             return {}
         message = tracker.latest_message or {}
-        if (message.get("intent") or {}).get("name") in DIGRESSION_INTENTS:
+        if (message.get("intent") or {}).get("name") in settings().digressions:
             return {}
         try:
             return self._identify(dispatcher, tracker, message)

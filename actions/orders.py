@@ -9,9 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, day, joined, message_in_catalogue_words, money, never_crash, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, store
 from actions.recommendations import suggest_after
 from kefu.config import settings
+from kefu.shop.wording import day, joined, money
 from kefu.store import normalize_order_id
 from kefu.store.matching import product_mention_score
 from kefu.store.records import Order, OrderItem, OrderSummary

@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, joined, message_in_catalogue_words, money, never_crash, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, store
+from kefu.shop.wording import joined, money
 from kefu.store.matching import mentioned_options, variants_matching
 from kefu.store.records import Product, Variant
 

@@ -14,10 +14,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, message_in_catalogue_words, money, never_crash, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, store
+from kefu.config import settings as kefu_settings
 from kefu.recommender import Recommendation, Recommender, shop_recommender
 from kefu.recommender.settings import RecommenderSettings, recommender_settings
 from kefu.recommender.shop import customer_history, live_exclusions, similar_with_constraints
+from kefu.shop.wording import money
 from kefu.store.matching import mentioned_options
 from kefu.store.records import Order, Product
 
@@ -109,7 +111,9 @@ def suggest_after(dispatcher: CollectingDispatcher, tracker: Tracker, order: Ord
         model = shop_recommender(settings)
         catalogue = store().list_products()
         orders = customer_orders(tracker.get_slot("customer_id")) if tracker.get_slot("customer_id") else [order]
-        exclusions = live_exclusions(catalogue, orders, settings.returned_statuses)
+        exclusions = live_exclusions(
+            catalogue, orders, settings.returned_statuses, current_statuses=kefu_settings().rules.unsent_statuses
+        )
         anchor = order.items[0]
         recs = model.recommend_for_item(anchor.product_id, 1, exclusions)
         if not recs:
@@ -145,7 +149,9 @@ class ActionRecommend(Action):
         catalogue = store().list_products()
         customer_id = tracker.get_slot("customer_id")
         orders = customer_orders(customer_id) if customer_id else []
-        exclusions = live_exclusions(catalogue, orders, settings.returned_statuses)
+        exclusions = live_exclusions(
+            catalogue, orders, settings.returned_statuses, current_statuses=kefu_settings().rules.unsent_statuses
+        )
         product = self._product_in(text, tracker.get_slot("product"))
         n = settings.max_suggestions
         if product is not None:

@@ -30,10 +30,17 @@ class SeedSettings:
     carriers: List[str]
 
 
+# The store backend Kefu ships: SQLAlchemy on SQLite or PostgreSQL.
+DEFAULT_STORE_BACKEND = "kefu.store.sql_store.SqlStore"
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     url: str
     seed: SeedSettings
+    # A kefu.store.base.Store subclass by module path, built with the URL (as Rasa names a
+    # custom tracker store by its class path in endpoints.yml).
+    backend: str = DEFAULT_STORE_BACKEND
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,33 @@ class ShopRules:
     # by an agent; 0 turns the rule off.
     returns_review_count: int = 0
     returns_review_days: int = 30
+    # The statuses Kefu's changes give an order (not configurable: the store's history reads them).
+    cancelled_status: str = "cancelled"
+    return_requested_status: str = "return requested"
+    exchange_requested_status: str = "exchange requested"
+
+    def statuses_allowing(self, change: str) -> Tuple[str, ...]:
+        """The order statuses that allow a change kind (kefu/shop/changes), from the lists above."""
+        try:
+            return getattr(self, _STATUS_RULE_OF_CHANGE[change])
+        except KeyError as error:
+            raise ValueError(f"no status rule for the change {change!r}") from error
+
+    @property
+    def unsent_statuses(self) -> Tuple[str, ...]:
+        """Orders the shop has not sent yet: still the customer's current order."""
+        return tuple(dict.fromkeys((*self.cancel_statuses, *self.modify_statuses, self.items_modified_status)))
+
+
+# Which list of ``rules:`` allows each change to an order.
+_STATUS_RULE_OF_CHANGE = {
+    "cancel": "cancel_statuses",
+    "return": "return_statuses",
+    "exchange": "exchange_statuses",
+    "modify_items": "modify_statuses",
+    "order_address": "modify_statuses",
+    "order_payment": "modify_statuses",
+}
 
 
 def _parse_rules(raw: Dict[str, Any]) -> ShopRules:
@@ -157,6 +191,8 @@ class Settings:
     max_orders_listed: int
     contact_email: str
     rules: ShopRules
+    # Intents that step out of a form instead of answering its question (``dialogue.digressions``).
+    digressions: Tuple[str, ...] = ()
 
 
 def _require(section: Dict[str, Any], key: str, where: str) -> Any:
@@ -200,13 +236,25 @@ def parse_settings(raw: Dict[str, Any], env: Dict[str, str] | None = None) -> Se
     if max_attempts < 1:
         raise ConfigError("'authentication.max_attempts' must be at least 1")
     return Settings(
-        store=StoreSettings(url=_resolve_sqlite_path(url), seed=seed),
+        store=StoreSettings(
+            url=_resolve_sqlite_path(url),
+            seed=seed,
+            backend=str(env.get("KEFU_STORE_BACKEND") or store_raw.get("backend") or DEFAULT_STORE_BACKEND),
+        ),
         max_auth_attempts=max_attempts,
         identification=_parse_identification(auth_raw),
         max_orders_listed=int(_require(orders_raw, "max_listed", "orders")),
         contact_email=str(_require(_require(raw, "shop", ""), "contact_email", "shop")),
         rules=_parse_rules(_require(raw, "rules", "")),
+        digressions=_parse_digressions(raw.get("dialogue") or {}),
     )
+
+
+def _parse_digressions(dialogue: Dict[str, Any]) -> Tuple[str, ...]:
+    value = dialogue.get("digressions", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError("'dialogue.digressions' must be a list of intent names")
+    return tuple(value)
 
 
 def read_settings_file(path: Path | None = None) -> Dict[str, Any]:

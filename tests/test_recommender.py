@@ -221,7 +221,9 @@ def test_shop_history_and_live_exclusions() -> None:
         order("#W4", "cancelled", ["lamp"]),
     ]
     assert customer_history(orders, ("cancelled",)) == {"kb": 1.0, "pad": 1.0, "mug": 1.0, "pen": 1.0, "tea": 1.0}
-    exclusions = live_exclusions(CATALOGUE.products, orders, ("return requested",), basket=["pen"])
+    exclusions = live_exclusions(
+        CATALOGUE.products, orders, ("return requested",), basket=["pen"], current_statuses=("pending",)
+    )
     assert exclusions.products == {"mug", "tea", "pen", "lamp"}  # returned, current order, basket, no stock
     assert "lamp-black" in exclusions.items
 

@@ -383,3 +383,58 @@ def test_normalize_order_id(text: str, expected: str) -> None:
 )
 def test_normalize_email(text: str, expected: str) -> None:
     assert normalize_email(text) == expected
+
+
+# The store API as a contract, and the backend chosen by configuration
+
+
+def test_the_store_interface_declares_every_call_the_assistant_makes() -> None:
+    """Another backend implements Store alone: no read or write of SqlStore outside it."""
+    import inspect as introspect
+
+    from kefu.store.base import Store
+
+    public = {name for name, member in introspect.getmembers(SqlStore) if callable(member) and name[0] != "_"}
+    # session(): SQL's unit of work, used by the seed and the migrations' helpers only.
+    assert public - Store.__abstractmethods__ == {"session"}
+    for write in ("cancel_order", "return_items", "exchange_items", "change_order_items", "change_customer_address"):
+        assert write in Store.__abstractmethods__
+
+
+class CountingStore(SqlStore):
+    """A shop's own backend, named in configuration."""
+
+    opened: list = []
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        CountingStore.opened.append(url)
+
+
+def test_the_backend_is_chosen_by_configuration(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu import config
+
+    monkeypatch.setenv("KEFU_STORE_BACKEND", f"{__name__}.CountingStore")
+    config.settings.cache_clear()
+    try:
+        chosen = open_store(store_url)
+        assert isinstance(chosen, CountingStore) and CountingStore.opened[-1] == store_url
+        assert chosen.get_customer("james_li_5688") is not None
+    finally:
+        monkeypatch.delenv("KEFU_STORE_BACKEND")
+        config.settings.cache_clear()
+    assert type(open_store(store_url)) is SqlStore
+
+
+@pytest.mark.parametrize("path", ["kefu.store.no_such_module.Store", "kefu.store.base.normalize_email", "Store"])
+def test_a_wrong_backend_is_refused_with_its_name(path: str, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu import config
+
+    monkeypatch.setenv("KEFU_STORE_BACKEND", path)
+    config.settings.cache_clear()
+    try:
+        with pytest.raises(config.ConfigError, match="store.backend"):
+            open_store(store_url)
+    finally:
+        monkeypatch.delenv("KEFU_STORE_BACKEND")
+        config.settings.cache_clear()

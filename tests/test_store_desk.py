@@ -12,9 +12,9 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from kefu.config import settings
+from kefu.shop.changes import apply_plan
 from kefu.store import schema
 from kefu.store.base import ChangeRefused, NeedsReview, UnknownRecord
-from kefu.store.plans import apply_plan
 from kefu.store.records import TicketState
 from kefu.store.seed import export_store, read_seed
 from kefu.store.sql_store import SqlStore, now_utc

@@ -8,8 +8,8 @@ from typing import Any, Dict, List
 from kefu.escalation.priority import TicketFacts, priority, priority_label
 from kefu.escalation.reasons import reason_label
 from kefu.escalation.settings import EscalationSettings
+from kefu.shop.changes import describe_plan
 from kefu.store import Store
-from kefu.store.plans import describe_plan
 from kefu.store.records import Review, Ticket, TicketMessage
 
 Json = Dict[str, Any]

@@ -12,7 +12,6 @@ from kefu.recommender.base import Exclusions, Recommendation, Recommender
 from kefu.recommender.content import ContentSimilarity
 from kefu.store.records import Order, Product, Variant
 
-CURRENT_ORDER_STATUSES = ("pending", "pending (item modified)")
 SAME_PRODUCT = "other_version"  # reason code: another version of the product the customer named
 
 
@@ -32,8 +31,11 @@ def live_exclusions(
     orders: Iterable[Order] = (),
     returned_statuses: Sequence[str] = ("return requested",),
     basket: Iterable[str] = (),
+    current_statuses: Sequence[str] = (),
 ) -> Exclusions:
-    """Out of stock now, in a current order or the basket, or just returned: never suggested."""
+    """Out of stock now, in a current order or the basket, or just returned: never suggested.
+
+    ``current_statuses``: orders the shop has not sent yet (``ShopRules.unsent_statuses``)."""
     excluded_products = set(basket)
     excluded_items = set()
     for product in products:
@@ -41,7 +43,7 @@ def live_exclusions(
         if not product.available_variants:
             excluded_products.add(product.id)
     for order in orders:
-        if order.status in CURRENT_ORDER_STATUSES:
+        if order.status in current_statuses:
             excluded_products |= {item.product_id for item in order.items}
         if order.status in returned_statuses:
             returned = set(order.return_items or ())

@@ -15,9 +15,11 @@ from decimal import Decimal
 from typing import Dict, List, Sequence
 
 from kefu.store.records import (
+    Address,
     Agent,
     AgentSession,
     AuditEntry,
+    ChangeResult,
     Customer,
     FeedbackEntry,
     MessageSignals,
@@ -118,6 +120,77 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def find_products(self, text: str) -> List[Product]:
         """Products whose name the text mentions, best match first."""
+
+    # Changes: each checks the shop's rules (ShopRules) and the order's state in one transaction,
+    # raises ChangeRefused (NeedsReview among them) or ConcurrentChange, and is audited. The same
+    # request_id applied twice writes once (the second result has ``replayed``).
+    @abc.abstractmethod
+    def cancel_order(
+        self, customer_id: str, order_id: str, reason: str, conversation_id: str | None, request_id: str | None = None
+    ) -> ChangeResult: ...
+
+    @abc.abstractmethod
+    def change_order_address(
+        self,
+        customer_id: str,
+        order_id: str,
+        address: Address,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult: ...
+
+    @abc.abstractmethod
+    def change_order_payment(
+        self,
+        customer_id: str,
+        order_id: str,
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        """Pay with another method; the original payment is refunded."""
+
+    @abc.abstractmethod
+    def change_order_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult:
+        """Items of an unsent order to other versions; the difference settled with the method."""
+
+    @abc.abstractmethod
+    def return_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult: ...
+
+    @abc.abstractmethod
+    def exchange_items(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_ids: Sequence[str],
+        new_item_ids: Sequence[str],
+        payment_method_id: str,
+        conversation_id: str | None,
+        request_id: str | None = None,
+    ) -> ChangeResult: ...
+
+    @abc.abstractmethod
+    def change_customer_address(
+        self, customer_id: str, address: Address, conversation_id: str | None, request_id: str | None = None
+    ) -> ChangeResult:
+        """The customer's default address (the profile, not an order)."""
 
     # The human desk (tickets, review queue, agents): kefu/store/desk.py for SQL.
     @abc.abstractmethod

@@ -78,6 +78,11 @@ def _priced_swap(
     return items, variants, difference, method
 
 
+def _original_payment(order: m.OrderRow) -> m.PaymentRow | None:
+    """The payment the order was placed with (as ``Order.original_payment`` reads it)."""
+    return order.payments[0] if order.payments else None
+
+
 def _add_payment(order: m.OrderRow, kind: str, amount: Decimal, payment_method_id: str) -> None:
     order.payments.append(
         m.PaymentRow(
@@ -87,12 +92,12 @@ def _add_payment(order: m.OrderRow, kind: str, amount: Decimal, payment_method_i
 
 
 def _check_gift_card_covers(method: m.PaymentMethodRow, amount: Decimal) -> None:
-    if method.source == "gift_card" and (method.balance or Decimal(0)) < amount:
+    if method.is_gift_card and (method.balance or Decimal(0)) < amount:
         raise ChangeRefused("gift_card_balance", f"the gift card balance {method.balance} does not cover {amount:.2f}")
 
 
 def cancel(session: Session, order: m.OrderRow, rules: ShopRules, reason: str) -> Changes:
-    _require_status(order, rules.cancel_statuses, "cancelled")
+    _require_status(order, rules.statuses_allowing("cancel"), "cancelled")
     if reason not in rules.cancel_reasons:
         raise ChangeRefused("cancel_reason", f"the reason must be one of {list(rules.cancel_reasons)}")
     _check_review(rules, sum((p.amount for p in order.payments), Decimal(0)))
@@ -102,15 +107,15 @@ def cancel(session: Session, order: m.OrderRow, rules: ShopRules, reason: str) -
         _add_payment(order, "refund", payment.amount, payment.payment_method_id)
         refunds.append({"amount": str(payment.amount), "payment_method_id": payment.payment_method_id})
         method = _payment_method(order.customer, payment.payment_method_id)
-        if method.source == "gift_card":
+        if method.is_gift_card:
             method.balance = (method.balance or Decimal(0)) + payment.amount
     before = order.status
-    order.status, order.cancel_reason = "cancelled", reason
-    return {"status": [before, "cancelled"], "reason": reason, "refunds": refunds}
+    order.status, order.cancel_reason = rules.cancelled_status, reason
+    return {"status": [before, order.status], "reason": reason, "refunds": refunds}
 
 
 def change_address(order: m.OrderRow, rules: ShopRules, address: Address) -> Changes:
-    _require_status(order, rules.modify_statuses, "modified")
+    _require_status(order, rules.statuses_allowing("order_address"), "modified")
     before = {k: getattr(order, k) for k in ("address1", "address2", "city", "state", "country", "zip")}
     for key, value in vars(address).items():
         setattr(order, key, value)
@@ -118,10 +123,10 @@ def change_address(order: m.OrderRow, rules: ShopRules, address: Address) -> Cha
 
 
 def change_payment(order: m.OrderRow, rules: ShopRules, payment_method_id: str) -> Changes:
-    _require_status(order, rules.modify_statuses, "modified")
-    if len(order.payments) != 1 or order.payments[0].transaction_type != "payment":
+    _require_status(order, rules.statuses_allowing("order_payment"), "modified")
+    original = _original_payment(order)
+    if len(order.payments) != 1 or original.transaction_type != "payment":
         raise ChangeRefused("payment_history", "the payment of this order has already changed")
-    original = order.payments[0]
     if original.payment_method_id == payment_method_id:
         raise ChangeRefused("same_payment_method", "the order is already paid with that method")
     new_method = _payment_method(order.customer, payment_method_id)
@@ -129,9 +134,9 @@ def change_payment(order: m.OrderRow, rules: ShopRules, payment_method_id: str) 
     old_method = _payment_method(order.customer, original.payment_method_id)
     _add_payment(order, "payment", original.amount, payment_method_id)
     _add_payment(order, "refund", original.amount, original.payment_method_id)
-    if new_method.source == "gift_card":
+    if new_method.is_gift_card:
         new_method.balance = (new_method.balance or Decimal(0)) - original.amount
-    if old_method.source == "gift_card":
+    if old_method.is_gift_card:
         old_method.balance = (old_method.balance or Decimal(0)) + original.amount
     return {"payment_method": [original.payment_method_id, payment_method_id], "amount": str(original.amount)}
 
@@ -144,10 +149,10 @@ def change_items(
     new_item_ids: Sequence[str],
     payment_method_id: str,
 ) -> Changes:
-    _require_status(order, rules.modify_statuses, "modified")
+    _require_status(order, rules.statuses_allowing("modify_items"), "modified")
     items, variants, difference, method = _priced_swap(session, order, item_ids, new_item_ids, payment_method_id)
     _add_payment(order, "payment" if difference > 0 else "refund", abs(difference), payment_method_id)
-    if method.source == "gift_card":
+    if method.is_gift_card:
         method.balance = (method.balance or Decimal(0)) - difference
     for item, variant in zip(items, variants, strict=True):
         item.item_id, item.price, item.options = variant.item_id, variant.price, dict(variant.options)
@@ -163,12 +168,12 @@ def request_return(
     order: m.OrderRow, rules: ShopRules, item_ids: Sequence[str], payment_method_id: str, recent_returns: int = 0
 ) -> Changes:
     """``recent_returns``: the customer's returns and exchanges within ``rules.returns_review_days``."""
-    _require_status(order, rules.return_statuses, "returned")
-    _payment_method(order.customer, payment_method_id)
-    original = order.payments[0].payment_method_id if order.payments else None
-    allowed = ("original" in rules.return_refund_to and payment_method_id == original) or (
-        "gift_card" in rules.return_refund_to and payment_method_id.startswith("gift_card")
-    )
+    _require_status(order, rules.statuses_allowing("return"), "returned")
+    method = _payment_method(order.customer, payment_method_id)
+    original = _original_payment(order)
+    allowed = (
+        "original" in rules.return_refund_to and original is not None and original.payment_method_id == method.id
+    ) or ("gift_card" in rules.return_refund_to and method.is_gift_card)
     if not allowed:
         raise ChangeRefused("refund_destination", "a refund goes to the original payment method or a gift card")
     refund = sum((i.price for i in _require_items(order, item_ids)), Decimal(0))
@@ -179,10 +184,10 @@ def request_return(
             f"(the limit is {rules.returns_review_count})",
             refund,
         )
-    order.status = "return requested"
+    before, order.status = order.status, rules.return_requested_status
     order.return_items = sorted(item_ids)
     order.return_payment_method_id = payment_method_id
-    return {"status": ["delivered", "return requested"], "items": sorted(item_ids), "refund_to": payment_method_id}
+    return {"status": [before, order.status], "items": sorted(item_ids), "refund_to": payment_method_id}
 
 
 def request_exchange(
@@ -193,15 +198,15 @@ def request_exchange(
     new_item_ids: Sequence[str],
     payment_method_id: str,
 ) -> Changes:
-    _require_status(order, rules.exchange_statuses, "exchanged")
+    _require_status(order, rules.statuses_allowing("exchange"), "exchanged")
     _items, _variants, difference, _method = _priced_swap(session, order, item_ids, new_item_ids, payment_method_id)
-    order.status = "exchange requested"
+    before, order.status = order.status, rules.exchange_requested_status
     order.exchange_items = sorted(item_ids)
     order.exchange_new_items = sorted(new_item_ids)
     order.exchange_payment_method_id = payment_method_id
     order.exchange_price_difference = difference
     return {
-        "status": ["delivered", "exchange requested"],
+        "status": [before, order.status],
         "items": [sorted(item_ids), sorted(new_item_ids)],
         "price_difference": str(difference),
         "payment_method_id": payment_method_id,

@@ -339,7 +339,7 @@ class SqlDesk:
         if review is None or review.state != "pending":
             raise UnknownRecord(f"no pending review {review_id}")
         if approve:
-            from kefu.store.plans import apply_plan
+            from kefu.shop.changes import apply_plan
 
             # The agent's approval is the review: the limits that sent it here do not apply again.
             reviewer = copy.copy(self)

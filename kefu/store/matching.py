@@ -160,7 +160,7 @@ def mentioned_payment_method(
     if brands:
         candidates = brands
     elif re.search(r"gift ?card", lowered):
-        candidates = [m for m in candidates if m.source == "gift_card"]
+        candidates = [m for m in candidates if m.is_gift_card]
     elif "paypal" in lowered or "pay pal" in lowered:
         candidates = [m for m in candidates if m.source == "paypal"]
     elif re.search(r"credit ?card|\bcard\b", lowered):

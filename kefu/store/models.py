@@ -87,6 +87,10 @@ class PaymentMethodRow(Base):
 
     customer: CustomerRow = relationship("CustomerRow", back_populates="payment_methods")
 
+    @property
+    def is_gift_card(self) -> bool:
+        return self.source == "gift_card"
+
 
 class ProductRow(Base):
     __tablename__ = "products"

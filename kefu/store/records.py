@@ -30,10 +30,14 @@ class PaymentMethod:
     last_four: str | None = None
     balance: Decimal | None = None
 
+    @property
+    def is_gift_card(self) -> bool:
+        return self.source == "gift_card"
+
     def describe(self) -> str:
         if self.source == "credit_card":
             return f"{(self.brand or 'credit').title()} card ending in {self.last_four}"
-        if self.source == "gift_card":
+        if self.is_gift_card:
             return f"gift card (balance ${self.balance:.2f})"
         if self.source == "paypal":
             return "PayPal"
@@ -124,6 +128,15 @@ class Order:
     @property
     def total(self) -> Decimal:
         return sum((item.price for item in self.items), Decimal("0"))
+
+    @property
+    def original_payment(self) -> Payment | None:
+        """The payment the order was placed with: later rows are changes and refunds after it."""
+        return self.payments[0] if self.payments else None
+
+    @property
+    def original_payment_method_id(self) -> str | None:
+        return self.payments[0].payment_method_id if self.payments else None
 
     @property
     def tracking_ids(self) -> Tuple[str, ...]:
