@@ -38,19 +38,17 @@ from rest_load import (
 
 from kefu.evaluation.customer_simulator import Script, answer, script_for
 from kefu.evaluation.reference_world import apply_calls, rounded
+from kefu.evaluation.tasks import shared_tasks
 from kefu.store import prepare_store
 from kefu.store.seed import export_store, read_seed
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS_DIR = ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
 KINDS = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}
 
 
 def pick_scenarios(count: int) -> List[Dict[str, Any]]:
     """Alternately return and exchange tasks, each on an order and a customer of its own."""
-    tasks = []
-    for name in ("tasks_train.json", "tasks_dev.json"):
-        tasks += json.loads((TASKS_DIR / name).read_text())
+    tasks = shared_tasks()
     users = read_seed()["users"]
     by_kind: Dict[str, List[Dict[str, Any]]] = {"return": [], "exchange": []}
     seen_orders, seen_users = set(), set()
@@ -138,7 +136,7 @@ def main() -> int:
         "command": "python benchmarks/change_load.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json, first return and exchange tasks "
+        "data": "tau-bench retail tasks (kefu/evaluation/tasks, train + dev), first return and exchange tasks "
         "(single gold call) on distinct orders and customers, alternating",
         "concurrent_customers": len(scenarios),
         "profiles": runs,

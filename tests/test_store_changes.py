@@ -6,7 +6,6 @@ that the independent reference (tests/reference_world.py) gives on the seed's JS
 
 from __future__ import annotations
 
-import json
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -16,13 +15,13 @@ import pytest
 
 from kefu.config import settings
 from kefu.evaluation.reference_world import apply_calls, rounded
+from kefu.evaluation.tasks import shared_tasks
 from kefu.store import open_store
 from kefu.store.base import ChangeRefused, ConcurrentChange
 from kefu.store.records import Address
 from kefu.store.seed import export_store, read_seed
 from kefu.store.sql_store import SqlStore
 
-TASKS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "store-tau-bench-retail"
 WRITE_CALLS = {
     "cancel_pending_order",
     "modify_pending_order_address",
@@ -35,12 +34,7 @@ WRITE_CALLS = {
 
 
 def _tasks() -> List[Dict[str, Any]]:
-    tasks = []
-    for name in ("tasks_train.json", "tasks_dev.json"):
-        path = TASKS_DIR / name
-        if path.exists():
-            tasks += [t for t in json.loads(path.read_text()) if any(a["name"] in WRITE_CALLS for a in t["actions"])]
-    return tasks
+    return [t for t in shared_tasks() if any(a["name"] in WRITE_CALLS for a in t["actions"])]
 
 
 def apply_through_store(store: SqlStore, actions: List[Dict[str, Any]], conversation: str) -> None:
@@ -74,7 +68,6 @@ def apply_through_store(store: SqlStore, actions: List[Dict[str, Any]], conversa
 TASKS = _tasks()
 
 
-@pytest.mark.skipif(not TASKS, reason=f"the shared tasks are not in {TASKS_DIR}")
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_gold_calls_give_the_reference_state(template_db: Path, tmp_path: Path, backend: str) -> None:
     """Every fifth task with a write (about 100), each on a fresh store, whole tables compared."""

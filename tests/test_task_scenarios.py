@@ -20,12 +20,12 @@ import pytest
 from kefu.config import PROJECT_ROOT
 from kefu.evaluation.customer_simulator import Script, play, script_for
 from kefu.evaluation.reference_world import apply_calls, rounded
+from kefu.evaluation.tasks import shared_tasks
 from kefu.store.seed import export_store, read_seed
 from tests.conftest import Live
 
 pytestmark = pytest.mark.conversation
 
-TASKS_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "store-tau-bench-retail"
 # Scenarios per kind of change, and how many of each must end in the expected state.
 PER_KIND = {"cancel": 20, "return": 20, "exchange": 10, "modify_items": 10}
 MIN_PASSING = {"cancel": 18, "return": 18, "exchange": 7, "modify_items": 7}
@@ -38,10 +38,7 @@ WRITES = {
 
 
 def scenarios() -> List[Dict[str, Any]]:
-    tasks: List[Dict[str, Any]] = []
-    for name in ("tasks_train.json", "tasks_dev.json"):
-        if (TASKS_DIR / name).exists():
-            tasks += [dict(t, source=name) for t in json.loads((TASKS_DIR / name).read_text())]
+    tasks = shared_tasks()
     users = read_seed()["users"]
     chosen: Dict[str, List[Dict[str, Any]]] = {kind: [] for kind in PER_KIND}
     for index, task in enumerate(tasks):
@@ -53,7 +50,6 @@ def scenarios() -> List[Dict[str, Any]]:
     return [scenario for kind in PER_KIND for scenario in chosen[kind]]
 
 
-@pytest.mark.skipif(not (TASKS_DIR / "tasks_train.json").exists(), reason=f"shared tasks missing in {TASKS_DIR}")
 def test_task_scenarios_end_in_the_expected_database_state(live: Live, template_db: Path) -> None:
     seed = read_seed()
     results = []
@@ -103,7 +99,7 @@ def _write_report(results: List[Dict[str, Any]]) -> None:
             kind: f"{sum(r['passed'] for r in results if r['kind'] == kind)}/{sum(r['kind'] == kind for r in results)}"
             for kind in PER_KIND
         },
-        "data": "store-tau-bench-retail tasks_train.json + tasks_dev.json: the first tasks of each kind "
+        "data": "tau-bench retail tasks (kefu/evaluation/tasks, train + dev): the first tasks of each kind "
         f"({PER_KIND}) whose only gold call is that write",
         "command": "make test (tests/test_task_scenarios.py)",
         "results": results,
