@@ -19,7 +19,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, message_in_catalogue_words, never_crash, previous_bot_action, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, previous_bot_action, store, turn
 from actions.handoff import ticket_draft
 from actions.orders import list_orders_text, pick_listed_order
 from actions.recommendations import suggest_after
@@ -74,12 +74,12 @@ def describe_items(items: List[OrderItem]) -> str:
 
 
 def current_customer(tracker: Tracker) -> Customer | None:
-    return store().get_customer(tracker.get_slot("customer_id"))
+    return turn(tracker).customer
 
 
 def chosen_order(tracker: Tracker) -> Order | None:
-    """The order the change form is about, read again from the store (it may have changed)."""
-    return store().get_order(tracker.get_slot("change_order_id"), tracker.get_slot("customer_id"))
+    """The order the change form is about, read from the store in this call (it may have changed)."""
+    return turn(tracker).order(tracker.get_slot("change_order_id"))
 
 
 def _message(tracker: Tracker) -> tuple[str, str | None]:
@@ -158,7 +158,7 @@ class ValidateChangeForm(FormValidationAction):
                 )
                 return {"change_blocked": True}
             return {"change_order_id": None} if requested else {}
-        order = store().get_order(order_id, customer_id)
+        order = turn(tracker).order(order_id)
         if order is None:
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return {"change_order_id": None, "order_id": None}
@@ -195,7 +195,7 @@ class ValidateChangeForm(FormValidationAction):
         if not order_id or tracker.get_slot("return_item_ids"):
             return {}
         text, _ = _message(tracker)
-        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        order = turn(tracker).order(order_id)
         if order is None:
             return {}
         unclear = ambiguous_mention(text, order.items)
@@ -221,7 +221,7 @@ class ValidateChangeForm(FormValidationAction):
             return {}
         text, _ = _message(tracker)
         customer = current_customer(tracker)
-        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        order = turn(tracker).order(order_id)
         if customer is None or order is None:
             return {}
         method = mentioned_payment_method(text, customer.payment_methods, order.original_payment_method_id)
@@ -242,14 +242,14 @@ class ValidateChangeForm(FormValidationAction):
         if not order_id or tracker.get_slot("swap_plan"):
             return {}
         text, _ = _message(tracker)
-        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        order = turn(tracker).order(order_id)
         if order is None:
             return {}
         unclear = ambiguous_mention(text, order.items)
         if unclear:
             dispatcher.utter_message(response="utter_which_item", items=describe_items(unclear))
             return {"swap_plan": None}
-        variants_of = {i.product_id: store().get_product(i.product_id).variants for i in order.items}
+        variants_of = {i.product_id: turn(tracker).product(i.product_id).variants for i in order.items}
         swaps = requested_swaps(text, order.items, variants_of)
         unavailable = [(item, v) for item, v in swaps if not v.available]
         if unavailable:
@@ -294,7 +294,7 @@ class ValidateChangeForm(FormValidationAction):
         if not order_id or tracker.get_slot("new_payment_method_id"):
             return {}
         customer = current_customer(tracker)
-        order = store().get_order(order_id, tracker.get_slot("customer_id"))
+        order = turn(tracker).order(order_id)
         current = order.original_payment_method_id if order else None
         others = [m for m in customer.payment_methods if m.id != current] if customer else []
         method = mentioned_payment_method(_message(tracker)[0], others)
@@ -437,8 +437,10 @@ class ActionProposeChange(Action):
             return clear_change()
         kind = kind_of(plan)
         customer = current_customer(tracker)
-        order = store().get_order(plan["order_id"], customer.id) if kind.about_an_order else None
-        products = {i.product_id: store().get_product(i.product_id) for i in order.items} if kind.reads_products else {}
+        order = turn(tracker).order(plan["order_id"]) if kind.about_an_order else None
+        products = (
+            {i.product_id: turn(tracker).product(i.product_id) for i in order.items} if kind.reads_products else {}
+        )
         proposal = kind.propose(plan, ChangeFacts(customer, order, settings().rules, products))
         dispatcher.utter_message(response=proposal.response, **proposal.facts)
         return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]

@@ -14,6 +14,7 @@ from kefu.config import settings
 from kefu.escalation.reasons import Reason
 from kefu.store import Store, StoreUnavailable, open_store
 from kefu.store.catalogue_words import in_catalogue_words
+from kefu.store.records import Customer, Order, Product
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +53,66 @@ def previous_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
-def message_in_catalogue_words(tracker: Tracker) -> str:
-    """The latest message with product names and option words as the catalogue writes them.
+class Turn:
+    """What one action call reads about its turn, each read once: the message in catalogue
+    words, the customer, the orders and products it names.
 
-    The product and option rules read English; this lets them read "la brosse à dents en noir"
-    or "电动牙刷换成黑色的" too (kefu/store/catalogue_words.py). English messages are unchanged.
+    Rasa SDK builds a new Tracker for every call of the action server, and the turn lives on
+    it, so nothing read here outlives the call: a change written by a later call (or by an
+    agent) is always read afresh. A form's validation reads the order once for all its slots
+    instead of once per slot.
     """
-    message = tracker.latest_message or {}
-    language = message.get("language")
-    code = language.get("code") if isinstance(language, dict) else None
-    return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._orders: Dict[str, Order | None] = {}
+        self._products: Dict[str, Product | None] = {}
+
+    @functools.cached_property
+    def text_in_catalogue_words(self) -> str:
+        """The latest message with product names and option words as the catalogue writes them.
+
+        The product and option rules read English; this lets them read "la brosse à dents en
+        noir" or "电动牙刷换成黑色的" too (kefu/store/catalogue_words.py). English is unchanged.
+        """
+        message = self._tracker.latest_message or {}
+        language = message.get("language")
+        code = language.get("code") if isinstance(language, dict) else None
+        return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
+
+    @functools.cached_property
+    def customer(self) -> Customer | None:
+        customer_id = self._tracker.get_slot("customer_id")
+        return store().get_customer(customer_id) if customer_id else None
+
+    def order(self, order_id: str | None) -> Order | None:
+        """The identified customer's order ``order_id`` (None when it is not theirs)."""
+        if not order_id:
+            return None
+        if order_id not in self._orders:
+            self._orders[order_id] = store().get_order(order_id, self._tracker.get_slot("customer_id"))
+        return self._orders[order_id]
+
+    def product(self, product_id: str) -> Product | None:
+        if product_id not in self._products:
+            self._products[product_id] = store().get_product(product_id)
+        return self._products[product_id]
+
+
+_TURN = "_kefu_turn"
+
+
+def turn(tracker: Tracker) -> Turn:
+    """The turn of this action call (made on first use, kept on the call's tracker)."""
+    current = tracker.__dict__.get(_TURN)
+    if current is None:
+        current = tracker.__dict__[_TURN] = Turn(tracker)
+    return current
+
+
+def message_in_catalogue_words(tracker: Tracker) -> str:
+    """The latest message in the catalogue's words (``Turn.text_in_catalogue_words``)."""
+    return turn(tracker).text_in_catalogue_words
 
 
 def offer_human_events(

@@ -552,3 +552,49 @@ def test_handoff_keeps_the_request_in_the_original_and_in_english(
     assert ticket.customer_words == complaint and ticket.language == "zh"
     # Passthrough "translates" by returning the text: what matters here is where each version goes.
     assert ticket.customer_words_english == complaint
+
+
+# One action call reads its turn once
+
+
+def test_a_form_turn_reads_the_message_the_order_and_the_customer_once(
+    action_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A return form's validation fills two slots from one French message: one rewrite into
+    catalogue words, one read of the order, at most one of the customer (it was 4 rewrites)."""
+    from actions.changes import VALIDATORS
+
+    seed = export_store(action_store)
+    order_id, order = next(
+        (oid, o) for oid, o in seed["orders"].items() if o["status"] == "delivered" and len(o["items"]) == 1
+    )
+    rewrites: List[str] = []
+    original_rewrite = common.in_catalogue_words
+    monkeypatch.setattr(common, "in_catalogue_words", lambda *a: rewrites.append(a[0]) or original_rewrite(*a))
+    spy = StoreSpy(action_store)
+    common.use_store(spy)  # type: ignore[arg-type]
+    t = tracker(
+        "je veux tout retourner, remboursement sur le moyen de paiement d'origine",
+        active_loop="return_form",
+        requested_slot="return_item_ids",
+        customer_id=order["user_id"],
+        change_order_id=order_id,
+        change_form="return_form",
+    )
+    t.latest_message["language"] = {"code": "fr", "confidence": 0.99}
+    events, _ = run(VALIDATORS["return"](), t)
+    assert slots_of(events)["return_item_ids"] == [order["items"][0]["item_id"]]
+    assert len(rewrites) == 1
+    assert spy.calls.count("get_order") == 1
+    assert spy.calls.count("get_customer") <= 1
+
+
+def test_the_turn_does_not_outlive_its_action_call(action_store: SqlStore) -> None:
+    """Each call gets a new tracker from Rasa SDK: a later call reads the order afresh."""
+    seed = export_store(action_store)
+    order_id, order = next((oid, o) for oid, o in seed["orders"].items() if o["status"] == "pending")
+    first = tracker("hi", customer_id=order["user_id"])
+    assert common.turn(first).order(order_id).status == "pending"
+    action_store.cancel_order(order["user_id"], order_id, "ordered by mistake", "conv-test")
+    assert common.turn(first).order(order_id).status == "pending"  # the same call: read once
+    assert common.turn(tracker("hi", customer_id=order["user_id"])).order(order_id).status == "cancelled"
