@@ -30,14 +30,14 @@ from kefu.shop.changes import refund_destinations as destinations_by_rules
 from kefu.shop.wording import joined, money
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange, NeedsReview
-from kefu.store.matching import (
+from kefu.store.records import Customer, Order, OrderItem, OrderSummary, PaymentMethod
+from kefu.understanding.matching import (
     address_in,
     ambiguous_mention,
     mentioned_items,
     mentioned_payment_method,
     requested_swaps,
 )
-from kefu.store.records import Customer, Order, OrderItem, OrderSummary, PaymentMethod
 
 REASON_PATTERNS = {
     "ordered by mistake": r"mistake|accident|wrong (item|thing|one|size|color)|twice|didn'?t mean",

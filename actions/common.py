@@ -13,8 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from kefu.config import settings
 from kefu.escalation.reasons import Reason
 from kefu.store import Store, StoreUnavailable, open_store
-from kefu.store.catalogue_words import in_catalogue_words
 from kefu.store.records import Customer, Order, Product
+from kefu.understanding.catalogue_words import in_catalogue_words
+from kefu.understanding.matching import rank_products
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Turn:
         """The latest message with product names and option words as the catalogue writes them.
 
         The product and option rules read English; this lets them read "la brosse à dents en
-        noir" or "电动牙刷换成黑色的" too (kefu/store/catalogue_words.py). English is unchanged.
+        noir" or "电动牙刷换成黑色的" too (kefu/understanding/catalogue_words.py). English is unchanged.
         """
         message = self._tracker.latest_message or {}
         language = message.get("language")
@@ -97,6 +98,15 @@ class Turn:
         if product_id not in self._products:
             self._products[product_id] = store().get_product(product_id)
         return self._products[product_id]
+
+    @functools.cached_property
+    def catalogue(self) -> List[Product]:
+        """Every product with its variants (fifty types: read whole, ranked in Python)."""
+        return store().list_products()
+
+    def products_named(self, text: str) -> List[Product]:
+        """Products the text names, best match first (kefu/understanding/matching.py)."""
+        return rank_products(text, self.catalogue)
 
 
 _TURN = "_kefu_turn"

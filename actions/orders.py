@@ -14,8 +14,8 @@ from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.shop.wording import day, joined, money
 from kefu.store import normalize_order_id
-from kefu.store.matching import product_mention_score
 from kefu.store.records import Order, OrderItem, OrderSummary
+from kefu.understanding.matching import product_mention_score
 
 _ORDINALS = {
     "first": 0,

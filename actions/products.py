@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, message_in_catalogue_words, never_crash, store
+from actions.common import EventList, Turn, message_in_catalogue_words, never_crash, turn
 from kefu.shop.wording import joined, money
-from kefu.store.matching import mentioned_options, variants_matching
 from kefu.store.records import Product, Variant
+from kefu.understanding.matching import mentioned_options, variants_matching
 
 MAX_VARIANTS_LISTED = 4
 
@@ -38,7 +38,7 @@ def variant_list(variants: Sequence[Variant], known: Dict[str, str]) -> str:
     return joined(shown + ([f"{more} more"] if more > 0 else []))
 
 
-def missing_options(text: str, product: Product, found: Dict[str, str]) -> Dict[str, str]:
+def missing_options(text: str, product: Product, found: Dict[str, str], catalogue: List[Product]) -> Dict[str, str]:
     """Option values the customer asked for that this product never has ("a purple chair").
 
     Values are recognised from the whole catalogue, for the option names this product has.
@@ -52,7 +52,7 @@ def missing_options(text: str, product: Product, found: Dict[str, str]) -> Dict[
             v.price,
             v.available,
         )
-        for p in store().list_products()
+        for p in catalogue
         for v in p.variants
     ]
     asked = mentioned_options(text, catalogue)
@@ -67,7 +67,7 @@ class ActionProductInfo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
         # In the catalogue's words: "la brosse à dents en noir" names the product and its colour.
         text = message_in_catalogue_words(tracker)
-        products = self._products_for(text, tracker.get_slot("product"))
+        products = self._products_for(turn(tracker), text, tracker.get_slot("product"))
         if not products:
             dispatcher.utter_message(response="utter_product_unknown")
             dispatcher.utter_message(response="utter_ask_product")
@@ -76,21 +76,21 @@ class ActionProductInfo(Action):
             dispatcher.utter_message(response="utter_product_ambiguous", products=joined(p.name for p in products))
             return [SlotSet("product", None)]
         product = products[0]
-        self._answer(dispatcher, text, product)
+        self._answer(dispatcher, text, product, turn(tracker).catalogue)
         return [SlotSet("product", product.name)]
 
     @staticmethod
-    def _products_for(text: str, slot_value: Any) -> List[Product]:
+    def _products_for(current: Turn, text: str, slot_value: Any) -> List[Product]:
         """Products named in this message; else the NLU entity; else the one discussed before."""
-        found = store().find_products(text)
+        found = current.products_named(text)
         if not found and slot_value:
-            found = store().find_products(str(slot_value))
+            found = current.products_named(str(slot_value))
         return found
 
     @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, text: str, product: Product) -> None:
+    def _answer(dispatcher: CollectingDispatcher, text: str, product: Product, catalogue: List[Product]) -> None:
         wanted = mentioned_options(text, product.variants)
-        missing = missing_options(text, product, wanted)
+        missing = missing_options(text, product, wanted, catalogue)
         if missing:
             dispatcher.utter_message(
                 response="utter_product_no_variant",

@@ -14,14 +14,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, message_in_catalogue_words, never_crash, store
+from actions.common import EventList, Turn, message_in_catalogue_words, never_crash, store, turn
 from kefu.config import settings as kefu_settings
 from kefu.recommender import Recommendation, Recommender, shop_recommender
 from kefu.recommender.settings import RecommenderSettings, recommender_settings
 from kefu.recommender.shop import customer_history, live_exclusions, similar_with_constraints
 from kefu.shop.wording import money
-from kefu.store.matching import mentioned_options
 from kefu.store.records import Order, Product
+from kefu.understanding.matching import mentioned_options
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def suggest_after(dispatcher: CollectingDispatcher, tracker: Tracker, order: Ord
     try:
         settings = recommender_settings()
         model = shop_recommender(settings)
-        catalogue = store().list_products()
+        catalogue = turn(tracker).catalogue
         orders = customer_orders(tracker.get_slot("customer_id")) if tracker.get_slot("customer_id") else [order]
         exclusions = live_exclusions(
             catalogue, orders, settings.returned_statuses, current_statuses=kefu_settings().rules.unsent_statuses
@@ -146,13 +146,13 @@ class ActionRecommend(Action):
             return []
         # In the catalogue's words: products and options named in any language are found.
         text = message_in_catalogue_words(tracker)
-        catalogue = store().list_products()
+        catalogue = turn(tracker).catalogue
         customer_id = tracker.get_slot("customer_id")
         orders = customer_orders(customer_id) if customer_id else []
         exclusions = live_exclusions(
             catalogue, orders, settings.returned_statuses, current_statuses=kefu_settings().rules.unsent_statuses
         )
-        product = self._product_in(text, tracker.get_slot("product"))
+        product = self._product_in(turn(tracker), text, tracker.get_slot("product"))
         n = settings.max_suggestions
         if product is not None:
             wanted = mentioned_options(text, [v for p in catalogue for v in p.variants])
@@ -174,11 +174,11 @@ class ActionRecommend(Action):
         return events
 
     @staticmethod
-    def _product_in(text: str, slot_value: Any) -> Product | None:
+    def _product_in(current: Turn, text: str, slot_value: Any) -> Product | None:
         """The product the message names; else the one discussed before ("like this")."""
-        found = store().find_products(text)
+        found = current.products_named(text)
         if not found and slot_value and LIKE_THIS.search(text.lower()):
-            found = store().find_products(str(slot_value))
+            found = current.products_named(str(slot_value))
         return found[0] if len(found) == 1 else None
 
     @staticmethod

@@ -407,6 +407,16 @@ def test_product_with_options(action_store: SqlStore) -> None:
     assert "switch type" not in message["variants"]  # not repeated back
 
 
+def test_a_product_question_reads_the_catalogue_once(action_store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the product and checking the options asked for read one catalogue (it was two)."""
+    reads: List[int] = []
+    read_catalogue = action_store.list_products
+    monkeypatch.setattr(action_store, "list_products", lambda: reads.append(1) or read_catalogue())
+    _, messages = run(ActionProductInfo(), tracker("is there a purple office chair?", intent="product_info"))
+    assert messages[0]["product"] == "Office Chair"
+    assert len(reads) == 1
+
+
 def test_product_overview_uses_the_previous_product() -> None:
     t = tracker("how much is it?", intent="product_info", product="Office Chair")
     events, messages = run(ActionProductInfo(), t)

@@ -15,6 +15,7 @@ from kefu.config import settings
 from kefu.escalation import escalation_settings
 from kefu.escalation.hours import is_open
 from kefu.store.seed import export_store, read_seed
+from kefu.understanding.matching import rank_products
 from tests.conftest import Conversation, Live
 
 pytestmark = pytest.mark.conversation
@@ -168,7 +169,7 @@ def test_three_failed_identifications_offer_a_human(live: Live, unchanged_store:
 
 def test_product_question_answers_from_catalogue(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
-    (keyboard,) = live.store.find_products("mechanical keyboard")
+    (keyboard,) = rank_products("mechanical keyboard", live.store.list_products())
     clicky = [v for v in keyboard.variants if v.options.get("switch type") == "clicky" and v.available]
     assert clicky
 
@@ -179,13 +180,13 @@ def test_product_question_answers_from_catalogue(live: Live, unchanged_store: No
 
 def test_product_overview_and_ambiguity(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
-    (chair,) = live.store.find_products("office chair")
+    (chair,) = rank_products("office chair", live.store.list_products())
     reply = chat.say("how much is the office chair?")
     cheapest = min(v.price for v in chair.variants)
     assert f"${cheapest:,.2f}" in reply
     assert str(len(chair.variants)) in reply
 
-    cameras = live.store.find_products("camera")
+    cameras = rank_products("camera", live.store.list_products())
     assert len(cameras) > 1
     reply = chat.say("tell me about your cameras")
     for camera in cameras:

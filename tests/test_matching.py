@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from kefu.store.matching import mentioned_options, rank_products, variants_matching
 from kefu.store.sql_store import SqlStore
+from kefu.understanding.matching import mentioned_options, rank_products, variants_matching
 
 
 @pytest.mark.parametrize(
@@ -77,8 +77,8 @@ def test_values_by_the_words_customers_use(store: SqlStore) -> None:
 def test_two_different_items_of_one_product_are_ambiguous() -> None:
     from decimal import Decimal
 
-    from kefu.store.matching import ambiguous_mention
     from kefu.store.records import OrderItem
+    from kefu.understanding.matching import ambiguous_mention
 
     blue = OrderItem("1", "p", "T-Shirt", Decimal("10"), {"color": "blue", "size": "M"})
     red = OrderItem("2", "p", "T-Shirt", Decimal("12"), {"color": "red", "size": "L"})
@@ -89,7 +89,7 @@ def test_two_different_items_of_one_product_are_ambiguous() -> None:
     assert ambiguous_mention("the water bottle", [blue, red, mug]) == []
 
 
-# Messages in the catalogue's words (kefu/store/catalogue_words.py) ------------------------
+# Messages in the catalogue's words (kefu/understanding/catalogue_words.py) ------------------------
 
 
 def _product_entity(text: str, words: str, value: str) -> dict:
@@ -99,7 +99,7 @@ def _product_entity(text: str, words: str, value: str) -> dict:
 
 
 def _read(text: str, product: tuple[str, str] | None = None, language: str | None = None) -> str:
-    from kefu.store.catalogue_words import in_catalogue_words
+    from kefu.understanding.catalogue_words import in_catalogue_words
 
     entities = [_product_entity(text, *product)] if product else []
     return in_catalogue_words(text, entities, language)
@@ -132,7 +132,7 @@ def test_no_english_training_example_is_rewritten() -> None:
     import yaml
 
     from kefu.config import PROJECT_ROOT
-    from kefu.store.catalogue_words import in_catalogue_words
+    from kefu.understanding.catalogue_words import in_catalogue_words
 
     files = [PROJECT_ROOT / "data" / "nlu" / "core.yml", *sorted((PROJECT_ROOT / "data" / "nlu").glob("en_*.yml"))]
     examples = [
@@ -229,7 +229,7 @@ def test_english_words_inside_chinese_are_kept_apart() -> None:
 
 
 def test_overlapping_and_other_entities() -> None:
-    from kefu.store.catalogue_words import in_catalogue_words
+    from kefu.understanding.catalogue_words import in_catalogue_words
 
     text = "je renvoie la brosse à dents électrique, commande #W5666460"
     entities = [
@@ -252,8 +252,8 @@ def _toothbrush_item(store: SqlStore, **options: str):  # type: ignore[no-untype
 def test_items_named_in_another_language(store: SqlStore) -> None:
     from decimal import Decimal
 
-    from kefu.store.matching import mentioned_items
     from kefu.store.records import OrderItem
+    from kefu.understanding.matching import mentioned_items
 
     item, _ = _toothbrush_item(store, **{"color": "white", "speed settings": "high", "battery type": "AA batteries"})
     shelf = OrderItem("9", "p", "Bookshelf", Decimal("100"), {"color": "white"})
@@ -267,7 +267,7 @@ def test_items_named_in_another_language(store: SqlStore) -> None:
 
 
 def test_an_exchange_asked_in_chinese(store: SqlStore) -> None:
-    from kefu.store.matching import requested_swaps
+    from kefu.understanding.matching import requested_swaps
 
     item, brush = _toothbrush_item(
         store, **{"color": "white", "speed settings": "high", "battery type": "AA batteries"}
@@ -281,9 +281,9 @@ def test_an_exchange_asked_in_chinese(store: SqlStore) -> None:
 
 
 def test_every_catalogue_colour_has_words_in_the_other_languages() -> None:
-    from kefu.store.catalogue_words import load_option_words
-    from kefu.store.matching import VALUE_ALIASES
     from kefu.store.seed import read_seed
+    from kefu.understanding.catalogue_words import load_option_words
+    from kefu.understanding.matching import VALUE_ALIASES
 
     listed = set(load_option_words().values())
     colours = {
@@ -308,7 +308,7 @@ def test_every_catalogue_colour_has_words_in_the_other_languages() -> None:
     ],
 )
 def test_a_wrong_option_words_file_is_refused(tmp_path, content: str, complaint: str) -> None:  # type: ignore[no-untyped-def]
-    from kefu.store.catalogue_words import load_option_words
+    from kefu.understanding.catalogue_words import load_option_words
 
     path = tmp_path / "option_words.yml"
     path.write_text(content, encoding="utf-8")

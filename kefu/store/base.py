@@ -117,10 +117,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_product(self, product_id: str) -> Product | None: ...
 
-    @abc.abstractmethod
-    def find_products(self, text: str) -> List[Product]:
-        """Products whose name the text mentions, best match first."""
-
     # Changes: each checks the shop's rules (ShopRules) and the order's state in one transaction,
     # raises ChangeRefused (NeedsReview among them) or ConcurrentChange, and is audited. The same
     # request_id applied twice writes once (the second result has ``replayed``).

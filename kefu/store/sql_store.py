@@ -20,7 +20,6 @@ from kefu.store import models as m
 from kefu.store.base import ChangeRefused, ConcurrentChange, Store, StoreUnavailable
 from kefu.store.clock import as_utc, now_utc
 from kefu.store.desk import SqlDesk
-from kefu.store.matching import rank_products
 from kefu.store.records import (
     Address,
     AuditEntry,
@@ -291,10 +290,6 @@ class SqlStore(SqlDesk, Store):
                 select(m.ProductRow).options(selectinload(m.ProductRow.variants)).where(m.ProductRow.id == product_id)
             ).first()
             return _product(row) if row else None
-
-    def find_products(self, text: str) -> List[Product]:
-        # Fifty product types: ranking in Python is simpler and as fast as a LIKE query.
-        return rank_products(text, self.list_products())
 
     # Audit
 

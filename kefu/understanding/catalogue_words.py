@@ -1,7 +1,7 @@
 """A customer's message in the catalogue's words, whatever language it is written in.
 
 The catalogue names products and option values in English, and the rules that find them in a
-message (kefu/store/matching.py) read English words. Rather than teach every rule five
+message (kefu/understanding/matching.py) read English words. Rather than teach every rule five
 languages, the message is rewritten once: the product names the NLU found (the ``product``
 entity, with the characters it covers and its catalogue name) and the option words of
 option_words.yml become the catalogue's words. "la brosse à dents électrique existe en noir ?"
