@@ -28,6 +28,7 @@ from kefu.security.lockout import IdentificationGuard
 from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
 from kefu.store.base import EMAIL_PATTERN
 from kefu.store.records import Customer
+from kefu.understanding.identity import introduced_name
 
 ZIP_PATTERN = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 # Words around a name that are not part of it ("my name is Ava Nguyen and my zip is 10083"),
@@ -145,28 +146,39 @@ class ValidateAuthForm(FormValidationAction):
     async def extract_customer_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "customer_id":
-            return {}
+        requested = tracker.get_slot("requested_slot")
         message = tracker.latest_message or {}
-        if (message.get("intent") or {}).get("name") in settings().digressions:
+        # requested_slot is unset while the form starts on this very message: an identity given
+        # before Kefu asked ("Hi, I'm Ana Silva, zip code 12345, I want to cancel...") is read
+        # now instead of being asked for again.
+        volunteered = requested is None
+        if not volunteered and requested != "customer_id":
+            return {}
+        if not volunteered and (message.get("intent") or {}).get("name") in settings().digressions:
             return {}
         try:
-            return self._identify(dispatcher, tracker, message)
+            return self._identify(dispatcher, tracker, message, volunteered)
         except StoreUnavailable:
             # Not the customer's failure: end the form without spending an attempt; the
             # dialogue rules then offer a human, and a later request tries again.
             dispatcher.utter_message(response="utter_store_unavailable")
             return {"auth_status": "unavailable"}
 
-    def _identify(self, dispatcher: CollectingDispatcher, tracker: Tracker, message: Dict[str, Any]) -> Dict[str, Any]:
+    def _identify(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, message: Dict[str, Any], volunteered: bool = False
+    ) -> Dict[str, Any]:
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
         email = normalize_email(text)
         new_zip = extract_zip(text)
-        # Free-text names are only trusted when the message is an answer, not a question.
-        new_name = extract_name(text) if intent == "inform" else None
+        # A name the customer introduces ("I'm Ana Silva", kefu/understanding/introductions.yml);
+        # other free-text names only when the message answers Kefu's question.
+        new_name = introduced_name(text) or (extract_name(text) if intent == "inform" and not volunteered else None)
         gave_identity = bool(email or new_zip or new_name)
-        if (normalize_order_id(text) and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
+        if volunteered:
+            if not gave_identity:
+                return {}  # the request alone: the form asks, as before
+        elif (normalize_order_id(text) and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
             # An order number or another order question instead of an identity: keep the
             # question (the order_id slot holds the number) and ask again, no attempt spent.
             return {"customer_id": None}

@@ -107,6 +107,39 @@ def test_identification_by_name_and_zip_over_two_turns(live: Live, unchanged_sto
     assert "delivered" in reply
 
 
+def test_identity_given_in_the_opening_message_is_not_asked_for_again(live: Live, unchanged_store: None) -> None:
+    customer = live.store.get_customer(NOAH)
+    assert customer is not None
+    (summary,) = live.store.list_orders(NOAH)
+    chat = live.conversation()
+    reply = chat.say(
+        f"Hi, I'm {customer.first_name} {customer.last_name}, zip code {customer.address.zip}, has my package shipped?"
+    )
+    assert "verified" in reply
+    assert summary.id in reply and "delivered" in reply
+    assert chat.slot("customer_id") == NOAH
+
+
+def test_an_email_in_the_opening_message_is_kept_for_the_zip_code(live: Live, unchanged_store: None) -> None:
+    email, zip_code = email_and_zip(live, JAMES)
+    chat = live.conversation()
+    reply = chat.say(f"hello, my email is {email}, where is my order?")
+    assert "zip code" in reply and chat.slot("customer_id") is None
+    assert "verified" in chat.say(zip_code)
+    assert chat.slot("customer_id") == JAMES
+
+
+def test_a_wrong_identity_in_the_opening_message_counts_as_an_attempt(live: Live, unchanged_store: None) -> None:
+    customer = live.store.get_customer(NOAH)
+    assert customer is not None
+    wrong_zip = f"{(int(customer.address.zip) + 1) % 100000:05d}"
+    chat = live.conversation()
+    reply = chat.say(f"I am {customer.first_name} {customer.last_name}, zip {wrong_zip}, where is my order?")
+    assert "verified" not in reply
+    assert chat.slot("customer_id") is None
+    assert int(chat.slot("auth_attempts") or 0) == 1
+
+
 def test_several_orders_are_listed_and_one_is_picked(live: Live, unchanged_store: None) -> None:
     chat = live.conversation()
     orders = live.store.list_orders(JAMES)

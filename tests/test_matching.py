@@ -314,3 +314,23 @@ def test_a_wrong_option_words_file_is_refused(tmp_path, content: str, complaint:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(complaint)):
         load_option_words(path)
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Hi, I am Ana Silva, zip code 12345, and I want to cancel", "Ana Silva"),
+        ("hi im Noah Brown 80279 where is my order", "Noah Brown"),
+        ("Bonjour, je m'appelle Marie Dubois, code postal 75001", "Marie Dubois"),
+        ("Hola, soy Lucía García y quiero devolver la cafetera", "Lucía García"),
+        ("Ich bin Anna Schmidt, PLZ 10115", "Anna Schmidt"),
+        ("I'm Jean-Luc O'Neil", "Jean-Luc O'Neil"),
+        ("I am looking for my order", None),
+        ("I am very Angry Now", None),
+        ("my email is ana@example.com", None),
+    ],
+)
+def test_a_name_is_read_where_the_customer_introduces_themselves(text: str, name: str | None) -> None:
+    from kefu.understanding.identity import introduced_name
+
+    assert introduced_name(text) == name
