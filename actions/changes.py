@@ -38,11 +38,7 @@ from kefu.understanding.matching import (
     mentioned_payment_method,
     requested_swaps,
 )
-
-REASON_PATTERNS = {
-    "ordered by mistake": r"mistake|accident|wrong (item|thing|one|size|color)|twice|didn'?t mean",
-    "no longer needed": r"(no longer|don'?t|do not|dont) (need|want)|not needed|changed my mind|anymore|no need",
-}
+from kefu.understanding.reasons import reason_in
 
 
 def allowed_statuses(kind: ChangeKind) -> tuple[str, ...]:
@@ -51,17 +47,6 @@ def allowed_statuses(kind: ChangeKind) -> tuple[str, ...]:
 
 def eligible_orders(customer_id: str, kind: ChangeKind) -> List[OrderSummary]:
     return [o for o in store().list_orders(customer_id) if o.status in allowed_statuses(kind)]
-
-
-def reason_in(text: str) -> str | None:
-    lowered = (text or "").lower()
-    for reason in settings().rules.cancel_reasons:
-        if reason in lowered:
-            return reason
-    for reason, pattern in REASON_PATTERNS.items():
-        if reason in settings().rules.cancel_reasons and re.search(pattern, lowered):
-            return reason
-    return None
 
 
 def refund_destinations(customer: Customer, order: Order) -> List[PaymentMethod]:
@@ -180,7 +165,7 @@ class ValidateChangeForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         text, _ = _message(tracker)
-        reason = reason_in(text)
+        reason = reason_in(text, settings().rules.cancel_reasons)
         if reason:
             return {"cancel_reason": reason}
         if self._answering(tracker, "cancel_reason"):

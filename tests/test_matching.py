@@ -334,3 +334,41 @@ def test_a_name_is_read_where_the_customer_introduces_themselves(text: str, name
     from kefu.understanding.identity import introduced_name
 
     assert introduced_name(text) == name
+
+
+CANCEL_REASONS = ("no longer needed", "ordered by mistake")
+
+
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("I ordered it by mistake", "ordered by mistake"),
+        ("i dont need it anymore", "no longer needed"),
+        ("je l'ai commandé par erreur", "ordered by mistake"),
+        ("je n'en ai plus besoin", "no longer needed"),
+        ("lo pedí por error", "ordered by mistake"),
+        ("ya no lo necesito", "no longer needed"),
+        ("Ich habe das versehentlich bestellt", "ordered by mistake"),
+        ("ich brauche es nicht mehr", "no longer needed"),
+        ("我买错了", "ordered by mistake"),
+        ("我不需要了", "no longer needed"),
+        ("just cancel it", None),
+    ],
+)
+def test_a_cancel_reason_is_read_in_every_language(text: str, reason: str | None) -> None:
+    from kefu.understanding.reasons import reason_in
+
+    assert reason_in(text, CANCEL_REASONS) == reason
+    # A reason the shop's rules do not list is never chosen.
+    assert reason_in(text, tuple(r for r in CANCEL_REASONS if r != reason)) is None
+
+
+def test_every_cancel_reason_of_the_rules_has_cue_words_in_five_languages() -> None:
+    import yaml
+
+    from kefu.config import settings
+    from kefu.understanding.reasons import REASONS_PATH
+
+    cues = yaml.safe_load(REASONS_PATH.read_text(encoding="utf-8"))
+    for reason in settings().rules.cancel_reasons:
+        assert set(cues[reason]) == {"en", "fr", "es", "de", "zh"}, reason
