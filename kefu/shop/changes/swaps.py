@@ -3,8 +3,9 @@ changes (orders not sent yet); the price difference is paid or refunded with a c
 
 from __future__ import annotations
 
+import abc
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping
+from typing import Any, Callable, Dict, List, Mapping
 
 from kefu.shop.changes.base import ChangeFacts, ChangeKind, Plan, Proposal
 from kefu.shop.wording import money
@@ -51,18 +52,15 @@ class Swap(ChangeKind):
             self.proposal_response, {"order_id": order.id, "swaps": "; ".join(lines), "money_line": money_line}
         )
 
-
-class Exchange(Swap):
-    name = "exchange"
-    form = "exchange_form"
-    applied_response = "utter_exchange_requested"
-    proposal_response = "utter_propose_exchange"
-    suggests_after = True
+    @staticmethod
+    @abc.abstractmethod
+    def store_call(store: Store) -> Callable[..., ChangeResult]:
+        """The store's write for this kind: the same arguments for exchanges and item changes."""
 
     def write(
         self, store: Store, customer_id: str, plan: Plan, conversation_id: str, request_id: str | None
     ) -> ChangeResult:
-        return store.exchange_items(
+        return self.store_call(store)(
             customer_id,
             plan["order_id"],
             plan["item_ids"],
@@ -71,6 +69,18 @@ class Exchange(Swap):
             conversation_id,
             request_id,
         )
+
+
+class Exchange(Swap):
+    name = "exchange"
+    form = "exchange_form"
+    applied_response = "utter_exchange_requested"
+    proposal_response = "utter_propose_exchange"
+    suggests_after = True
+
+    @staticmethod
+    def store_call(store: Store) -> Callable[..., ChangeResult]:
+        return store.exchange_items
 
     def describe(self, plan: Plan) -> str:
         return f"Exchange {len(plan.get('item_ids') or [])} item(s) of {plan.get('order_id', '')}"
@@ -82,15 +92,6 @@ class ModifyItems(Swap):
     applied_response = "utter_items_modified"
     proposal_response = "utter_propose_modify_items"
 
-    def write(
-        self, store: Store, customer_id: str, plan: Plan, conversation_id: str, request_id: str | None
-    ) -> ChangeResult:
-        return store.change_order_items(
-            customer_id,
-            plan["order_id"],
-            plan["item_ids"],
-            plan["new_item_ids"],
-            plan["payment_method_id"],
-            conversation_id,
-            request_id,
-        )
+    @staticmethod
+    def store_call(store: Store) -> Callable[..., ChangeResult]:
+        return store.change_order_items
