@@ -15,20 +15,8 @@ from kefu.config import settings
 from kefu.shop.wording import day, joined, money
 from kefu.store import normalize_order_id
 from kefu.store.records import Order, OrderItem, OrderSummary
+from kefu.understanding.cues import ordinal_in, says
 from kefu.understanding.matching import product_mention_score
-
-_ORDINALS = {
-    "first": 0,
-    "1st": 0,
-    "second": 1,
-    "2nd": 1,
-    "third": 2,
-    "3rd": 2,
-    "fourth": 3,
-    "4th": 3,
-    "fifth": 4,
-    "5th": 4,
-}
 
 STATUS_RESPONSES = {
     "pending": "utter_order_pending",
@@ -68,10 +56,10 @@ def utter_order(dispatcher: CollectingDispatcher, order: Order) -> None:
 def pick_listed_order(text: str, listed: Sequence[OrderSummary]) -> str | None:
     """The order a reply such as "the second one", "2" or "the keyboard one" points to."""
     lowered = (text or "").lower()
-    for word, index in _ORDINALS.items():
-        if re.search(rf"\b{word}\b", lowered) and index < len(listed):
-            return listed[index].id
-    if re.search(r"\b(last|latest|most recent|newest)\b", lowered) and listed:
+    place = ordinal_in(lowered)
+    if place is not None and place < len(listed):
+        return listed[place].id
+    if says("latest", lowered) and listed:
         return listed[0].id
     number = re.fullmatch(r"\s*(?:number\s*)?(\d)\s*\.?\s*", lowered)
     if number and 1 <= int(number.group(1)) <= len(listed):

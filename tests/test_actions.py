@@ -387,6 +387,12 @@ SUMMARIES = [
         ("the most recent", "#W1"),
         ("the fifth", None),
         ("hmm", None),
+        ("la deuxième", "#W2"),
+        ("el tercero, por favor", "#W3"),
+        ("die erste", "#W1"),
+        ("第二个", "#W2"),
+        ("la más reciente", "#W1"),
+        ("die letzte bitte", "#W1"),
     ],
 )
 def test_pick_listed_order(text: str, expected: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -372,3 +373,54 @@ def test_every_cancel_reason_of_the_rules_has_cue_words_in_five_languages() -> N
     cues = yaml.safe_load(REASONS_PATH.read_text(encoding="utf-8"))
     for reason in settings().rules.cancel_reasons:
         assert set(cues[reason]) == {"en", "fr", "es", "de", "zh"}, reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["all of them", "je veux tout retourner", "les deux", "los dos, por favor", "alle beide", "全部退货", "整个订单"],
+)
+def test_every_item_is_chosen_in_every_language(text: str) -> None:
+    from kefu.store.records import OrderItem
+    from kefu.understanding.matching import mentioned_items
+
+    items = [
+        OrderItem("k1", "p1", "Electric Kettle", Decimal("30"), {"color": "black"}),
+        OrderItem("c1", "p2", "Wall Clock", Decimal("20"), {"color": "white"}),
+    ]
+    assert mentioned_items(text, items) == items
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("back to the original card please", "credit_card_1"),
+        ("sur la carte d'origine", "credit_card_1"),
+        ("a la misma tarjeta", "credit_card_1"),
+        ("auf die ursprüngliche Zahlungsmethode", "credit_card_1"),
+        ("原路退回", "credit_card_1"),
+        ("to my gift card", "gift_card_1"),
+    ],
+)
+def test_the_original_payment_method_is_understood_in_every_language(text: str, expected: str) -> None:
+    from kefu.store.records import PaymentMethod
+    from kefu.understanding.matching import mentioned_payment_method
+
+    methods = [
+        PaymentMethod("credit_card_1", "credit_card", "visa", "1234"),
+        PaymentMethod("gift_card_1", "gift_card", balance=Decimal("50")),
+    ]
+    chosen = mentioned_payment_method(text, methods, "credit_card_1")
+    assert chosen is not None and chosen.id == expected
+
+
+def test_every_cue_has_words_in_five_languages() -> None:
+    import yaml
+
+    from kefu.understanding.cues import CUES_PATH, cue
+
+    cues = yaml.safe_load(CUES_PATH.read_text(encoding="utf-8"))
+    for name, by_language in cues.items():
+        assert set(by_language) == {"en", "fr", "es", "de", "zh"}, name
+        if name != "ordinals":
+            assert cue(name).pattern  # compiles
+    assert all(len(places) == 5 for places in cues["ordinals"].values())

@@ -10,6 +10,7 @@ import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from kefu.store.records import Address, OrderItem, PaymentMethod, Product, Variant
+from kefu.understanding.cues import says
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -120,7 +121,7 @@ def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     several items share a product, by one of its option values ("the black one").
     """
     lowered = (text or "").lower()
-    if re.search(r"\b(all|everything|both|whole order|entire order)\b", lowered):
+    if says("whole_order", lowered):
         return list(items)
     named = [item for item in items if product_mention_score(text, item.name)]
     by_product: Dict[str, List[OrderItem]] = {}
@@ -131,7 +132,7 @@ def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
         if len(same_product) == 1:
             chosen += same_product
             continue
-        if len({i.item_id for i in same_product}) == 1 and not re.search(r"\b(both|two|each)\b", lowered):
+        if len({i.item_id for i in same_product}) == 1 and not says("several", lowered):
             # Two identical items and "the water bottle": one of them is meant.
             chosen.append(same_product[0])
             continue
@@ -150,7 +151,7 @@ def mentioned_payment_method(
     "PayPal", "credit card"), a brand ("visa") and the last four digits ("ending in 4321").
     """
     lowered = (text or "").lower()
-    if original_id and re.search(r"\b(original|same (card|method|way|account)|i paid with|paid it with)\b", lowered):
+    if original_id and says("original_payment", lowered):
         return next((m for m in methods if m.id == original_id), None)
     digits = re.findall(r"\b(\d{4})\b", lowered)
     candidates = list(methods)
@@ -246,7 +247,7 @@ def address_in(text: str) -> Address | None:
 def ambiguous_mention(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     """Different items of one product that the text names without saying which ("the t-shirt"
     when the order has a blue M and a red L one); empty when the text is clear."""
-    if re.search(r"\b(all|everything|both|whole order|entire order)\b", (text or "").lower()):
+    if says("whole_order", text):
         return []
     named = [item for item in items if product_mention_score(text, item.name)]
     for name in dict.fromkeys(item.name for item in named):
