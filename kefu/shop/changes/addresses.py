@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Tuple
 
+from kefu.config import ShopRules
 from kefu.shop.changes.base import ChangeFacts, ChangeKind, Plan, Proposal
 from kefu.store.base import Store
 from kefu.store.records import Address, ChangeResult
@@ -42,7 +43,7 @@ class ProfileAddress(_NewAddress):
     applied_response = "utter_profile_address_changed"
     about_an_order = False
 
-    def allowed_statuses(self, rules: Any) -> tuple:
+    def allowed_statuses(self, rules: ShopRules) -> Tuple[str, ...]:
         return ()  # the profile has no status
 
     def propose(self, plan: Plan, facts: ChangeFacts) -> Proposal:
