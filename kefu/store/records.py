@@ -136,7 +136,8 @@ class Order:
 
     @property
     def original_payment_method_id(self) -> str | None:
-        return self.payments[0].payment_method_id if self.payments else None
+        original = self.original_payment
+        return original.payment_method_id if original else None
 
     @property
     def tracking_ids(self) -> Tuple[str, ...]:
