@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.kefu-installed
 MODEL     := models/kefu.tar.gz
 TRAINING  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: run run-production shell test install store train lint widget bench-profile bench bench-security bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
+.PHONY: run run-production shell test install store train lint widget bench-profile bench bench-security bench-tasks bench-escalation bench-nlu bench-generation bench-translation bench-recommender recommender lock clean help
 
 help:
 	@echo "make run      install, prepare the store, train if needed, start Kefu (REST + Socket.IO)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test     install and run the whole test suite"
 	@echo "make bench    load benchmarks over REST: order status vs stock rasa init, returns/exchanges"
 	@echo "make bench-profile  CPU per customer message by part (NLU, policies, actions, store...)"
+	@echo "make bench-tasks  every shared task as one whole conversation, database judged after each"
 	@echo "make bench-security  the hostile corpus and long messages against Kefu as make run starts it"
 	@echo "make bench-escalation  escalation precision and recall on the labelled conversations"
 	@echo "make bench-nlu  intent, out-of-scope and sentiment quality on outside data vs stock Rasa"
@@ -69,6 +70,10 @@ $(MODEL): $(STAMP) $(TRAINING)
 # that running Kefu needs no Node.js; a test fails when the built files are older than the sources.
 widget:
 	cd widget && npm ci --no-audit --no-fund && node build.mjs
+
+# All 520 shared tasks as whole conversations (about an hour on 2 cores): reports/task_scenarios.*
+bench-tasks: install store train
+	$(PY) benchmarks/task_scenarios.py
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -36,7 +36,7 @@ from rest_load import (
     start_kefu,
 )
 
-from kefu.evaluation.customer_simulator import Script, answer, script_for
+from kefu.evaluation.customer_simulator import SETTLED, Script, answer, script_for
 from kefu.evaluation.reference_world import apply_calls, rounded
 from kefu.evaluation.tasks import shared_tasks
 from kefu.store import prepare_store
@@ -49,13 +49,13 @@ KINDS = {"return_delivered_order_items": "return", "exchange_delivered_order_ite
 def pick_scenarios(count: int) -> List[Dict[str, Any]]:
     """Alternately return and exchange tasks, each on an order and a customer of its own."""
     tasks = shared_tasks()
-    users = read_seed()["users"]
+    seed = read_seed()
     by_kind: Dict[str, List[Dict[str, Any]]] = {"return": [], "exchange": []}
     seen_orders, seen_users = set(), set()
-    for task in tasks:
+    for position, task in enumerate(tasks):
         if len(task["actions"]) != 1 or task["actions"][0]["name"] not in KINDS:
             continue
-        script = script_for(task, users)
+        script = script_for(task, seed, position)
         order_id = task["actions"][0]["kwargs"]["order_id"]
         if script is None or order_id in seen_orders or task["user_id"] in seen_users:
             continue
@@ -68,11 +68,13 @@ def pick_scenarios(count: int) -> List[Dict[str, Any]]:
 
 async def play_over_rest(session: aiohttp.ClientSession, url: str, script: Script, n: int, result: Result) -> None:
     sender = f"bench-change-{n}-{time.monotonic_ns()}"
-    reply = " ".join(await post(session, url, sender, script.opening, result))
+    (request,) = script.requests
+    reply = " ".join(await post(session, url, sender, script.opening(0), result))
     for _ in range(10):
-        if "done:" in reply.lower() or "haven't changed" in reply.lower() or "couldn't make" in reply.lower():
+        if SETTLED.search(reply):
             break
-        reply = " ".join(await post(session, url, sender, answer(script, reply), result))
+        said = answer(request, script, reply) or "I already told you what I need"
+        reply = " ".join(await post(session, url, sender, said, result))
     result.conversations += 1
 
 

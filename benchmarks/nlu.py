@@ -36,6 +36,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import yaml
 
+from kefu.evaluation.harness import quiet_rasa_logs
 from kefu.nlu import SUPPORTED_LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,19 +170,11 @@ def train_nlu(pipeline_config: Dict[str, Any], name: str, nlu_data: Path) -> Pat
     return out / f"{name}.tar.gz"
 
 
-def _quiet() -> None:
-    """Rasa logs every parse at debug level through structlog; a benchmark needs none of it."""
-    import structlog
-
-    logging.getLogger().setLevel(logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-
-
 def load_parser(model: Path) -> Parse:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    _quiet()
+    quiet_rasa_logs()
     loop = asyncio.new_event_loop()
 
     def parse(text: str) -> Dict[str, Any]:

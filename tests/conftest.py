@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 
+from kefu.evaluation.harness import restore_sqlite
 from kefu.store import SqlStore, open_store, prepare_store
 
 
@@ -170,18 +170,9 @@ class Live:
         self.path = path
 
     def restore(self, template_db: Path) -> None:
-        """The live store back at the seed, while the action server and the signal writer hold it open.
-
-        Copying the file over an open SQLite database corrupts it ("database disk image is
-        malformed") when another connection writes meanwhile; SQLite's backup API takes the locks.
-        """
+        """The live store back at the seed, while the action server and the signal writer hold it open."""
         self.assistant.flush_signals()  # type: ignore[attr-defined]
-        source, target = sqlite3.connect(template_db), sqlite3.connect(self.path, timeout=30)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        restore_sqlite(template_db, self.path)
 
     def conversation(self) -> Conversation:
         return Conversation(self.assistant, f"test-{uuid.uuid4().hex[:12]}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,6 +39,30 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def quiet_rasa_logs() -> None:
+    """Rasa logs every parse and action at debug level through structlog; a benchmark needs none of it."""
+    import logging
+
+    import structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def restore_sqlite(template: Path, path: Path) -> None:
+    """The SQLite store at ``path`` back to ``template``'s content, while servers hold it open.
+
+    Copying the file over an open SQLite database corrupts it ("database disk image is
+    malformed") when another connection writes meanwhile; SQLite's backup API takes the locks.
+    """
+    source, target = sqlite3.connect(template), sqlite3.connect(path, timeout=30)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
 
 
 # The shared secret of the test action servers (what KEFU_ACTION_TOKEN is in a deployment).

@@ -154,12 +154,27 @@ CALLS = {
 
 
 def apply_calls(seed: World, actions: List[Dict[str, Any]]) -> World:
-    """A copy of ``seed`` after the task's write calls (read-only calls are skipped)."""
+    """A copy of ``seed`` after the task's write calls (read-only calls are skipped).
+
+    A call the rules refuse changes nothing, as in the shared tasks' own world: a few gold
+    calls fail there (a gift card too low to pay for an order) and the customer is told no.
+    """
     world = copy.deepcopy(seed)
     for action in actions:
         call = CALLS.get(action["name"])
-        if call is not None:
+        if call is None:
+            continue
+        # A call touches one order and its customer: keep those to put back if it fails.
+        order = world["orders"].get(action["kwargs"].get("order_id", ""))
+        user_id = action["kwargs"].get("user_id") or (order or {}).get("user_id")
+        kept = copy.deepcopy((order, world["users"].get(user_id)))
+        try:
             call(world, **action["kwargs"])
+        except CallFailed:
+            if order is not None:
+                world["orders"][order["order_id"]] = kept[0]
+            if kept[1] is not None:
+                world["users"][user_id] = kept[1]
     return world
 
 
