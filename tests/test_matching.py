@@ -424,3 +424,175 @@ def test_every_cue_has_words_in_five_languages() -> None:
         if name != "ordinals":
             assert cue(name).pattern  # compiles
     assert all(len(places) == 5 for places in cues["ordinals"].values())
+
+
+def _order_of(order_id: str, *names: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from kefu.store.records import Address, Order, OrderItem
+
+    items = tuple(OrderItem(f"{order_id}-{n}", f"p-{name}", name, Decimal("10"), {}) for n, name in enumerate(names))
+    return Order(
+        order_id, "c", "delivered", dt.date(2024, 5, 1), Address("1 A St", "", "X", "TX", "USA", "1"), items, (), ()
+    )
+
+
+def test_the_order_is_found_from_the_items_it_holds() -> None:
+    from kefu.understanding.matching import orders_naming
+
+    kettle_and_clock = _order_of("#W1", "Electric Kettle", "Wall Clock")
+    kettle_only = _order_of("#W2", "Electric Kettle", "Yoga Mat")
+    skateboard = _order_of("#W3", "Skateboard")
+    orders = [kettle_and_clock, kettle_only, skateboard]
+    assert orders_naming("I'd like to return the kettle and the clock", orders) == [kettle_and_clock]
+    assert orders_naming("exchange my skateboard", orders) == [skateboard]
+    # The kettle alone is in two orders: Kefu must ask which.
+    assert orders_naming("return the kettle", orders) == [kettle_and_clock, kettle_only]
+    assert orders_naming("return some items", orders) == []
+    assert orders_naming("return all of them", orders) == []
+
+
+def _item(item_id: str, name: str, **options: str):  # type: ignore[no-untyped-def]
+    from kefu.store.records import OrderItem
+
+    return OrderItem(item_id, f"p-{name}", name, Decimal("10"), {k.replace("_", " "): v for k, v in options.items()})
+
+
+def _variants(item, *others: dict):  # type: ignore[no-untyped-def]
+    from kefu.store.records import Variant
+
+    own = Variant(item.item_id, item.product_id, dict(item.options), item.price, True)
+    return [own] + [
+        Variant(f"{item.item_id}-{n}", item.product_id, wanted, Decimal("11"), True) for n, wanted in enumerate(others)
+    ]
+
+
+def test_a_product_named_in_full_is_not_also_the_one_sharing_its_last_word() -> None:
+    from kefu.understanding.matching import mentioned_items
+
+    luggage = _item("1", "Luggage Set", color="red")
+    dumbbells = _item("2", "Dumbbell Set", material="urethane")
+    assert mentioned_items("the dumbbell set", [luggage, dumbbells]) == [dumbbells]
+    assert mentioned_items("both sets", [luggage, dumbbells]) == [luggage, dumbbells]
+
+
+def test_an_exchange_for_the_same_version_beside_a_changed_one() -> None:
+    from kefu.understanding.matching import requested_swaps
+
+    charger = _item("c", "Portable Charger", capacity="5000mAh", color="white")
+    shirt = _item("t", "T-Shirt", color="purple", size="XL")
+    variants = {
+        charger.product_id: _variants(charger, {"capacity": "10000mAh", "color": "white"}),
+        shirt.product_id: _variants(shirt, {"color": "red", "size": "L"}),
+    }
+    text = "the portable charger for a new one exactly like it and the t-shirt with color red, size L"
+    swaps = requested_swaps(text, [charger, shirt], variants)
+    assert [(item.item_id, variant.item_id) for item, variant in swaps] == [("c", "c"), ("t", "t-0")]
+
+
+def test_the_current_options_of_a_named_item_are_not_taken_for_another_items_new_ones() -> None:
+    """ "The toothbrush in black" names which toothbrush; it does not ask to make the blue one black."""
+    from kefu.understanding.matching import requested_swaps
+
+    blue = _item("b", "Electric Toothbrush", color="blue", battery="AA batteries")
+    black = _item("k", "Electric Toothbrush", color="black", battery="rechargeable")
+    variants = {blue.product_id: _variants(blue, {"color": "black", "battery": "rechargeable"})}
+    assert requested_swaps("I'd like to exchange the electric toothbrush in black", [blue, black], variants) == []
+
+
+def test_an_option_said_as_none_after_its_name() -> None:
+    from kefu.understanding.matching import requested_swaps
+
+    keyboard = _item("k", "Mechanical Keyboard", backlight="RGB", size="full size")
+    variants = {
+        keyboard.product_id: _variants(
+            keyboard, {"backlight": "RGB", "size": "80%"}, {"backlight": "none", "size": "80%"}
+        )
+    }
+    swaps = requested_swaps("the mechanical keyboard with backlight none, size 80%", [keyboard], variants)
+    assert [variant.options for _, variant in swaps] == [{"backlight": "none", "size": "80%"}]
+
+
+def test_of_two_items_of_one_product_the_one_described_most_is_meant() -> None:
+    from kefu.understanding.matching import mentioned_items, requested_swaps
+
+    navy = _item("n", "Fleece Jacket", size="XL", color="navy", zipper="full")
+    black = _item("b", "Fleece Jacket", size="L", color="black", zipper="full")
+    variants = {navy.product_id: _variants(navy) + _variants(black)}
+    text = "the fleece jacket in L, black, full for a new one exactly like it"
+    assert mentioned_items(text, [navy, black]) == [black]
+    assert [(i.item_id, v.item_id) for i, v in requested_swaps(text, [navy, black], variants)] == [("b", "b")]
+
+
+def test_the_current_value_and_the_new_one_of_the_same_option() -> None:
+    from kefu.understanding.matching import requested_swaps
+
+    bottle = _item("w", "Water Bottle", capacity="500ml", material="stainless steel", color="green")
+    variants = {bottle.product_id: _variants(bottle, {"capacity": "500ml", "material": "glass", "color": "green"})}
+    swaps = requested_swaps("the water bottle in 500ml, stainless steel, green with material glass", [bottle], variants)
+    assert [variant.options["material"] for _, variant in swaps] == ["glass"]
+
+
+def test_a_value_said_after_an_options_name_is_that_options() -> None:
+    """ "frame color black" does not also ask for black lenses."""
+    from kefu.understanding.matching import requested_swaps
+
+    glasses = _item("g", "Sunglasses", frame_color="brown", lens_color="brown")
+    variants = {
+        glasses.product_id: _variants(
+            glasses, {"frame color": "black", "lens color": "brown"}, {"frame color": "black", "lens color": "black"}
+        )
+    }
+    swaps = requested_swaps("the sunglasses with frame color black", [glasses], variants)
+    assert [variant.options for _, variant in swaps] == [{"frame color": "black", "lens color": "brown"}]
+
+
+def test_one_letter_values_are_not_found_in_other_words_run_together() -> None:
+    from kefu.understanding.matching import mentioned_values
+
+    kit = _item("k", "Makeup Kit", brand="Brand A")
+    variants = _variants(kit, {"brand": "Brand B"}, {"brand": "Brand C"})
+    assert mentioned_values("the makeup kit with brand Brand C", variants) == {"brand": ["Brand C"]}
+
+
+def test_yes_or_no_said_after_the_options_name_wins_over_a_no_elsewhere() -> None:
+    from kefu.understanding.matching import requested_swaps
+
+    speaker = _item("s", "Bluetooth Speaker", color="green", water_resistance="no")
+    variants = {speaker.product_id: _variants(speaker, {"color": "red", "water resistance": "yes"})}
+    text = "the bluetooth speaker in green, no with color red, water resistance yes"
+    assert [v.options for _, v in requested_swaps(text, [speaker], variants)] == [
+        {"color": "red", "water resistance": "yes"}
+    ]
+
+
+def test_each_part_of_a_list_names_its_own_item_of_a_product() -> None:
+    from kefu.understanding.matching import mentioned_items
+
+    medium = _item("m", "Grill", size="medium", features="rotisserie")
+    portable = _item("p", "Grill", size="portable", features="none")
+    bottle = _item("w", "Water Bottle", color="black")
+    items = [medium, portable, bottle]
+    text = "the grill in medium, rotisserie, the water bottle and the grill in portable"
+    assert mentioned_items(text, items) == [medium, bottle, portable]
+    assert mentioned_items("the medium and the portable grill", items) == [medium, portable]
+
+
+def test_what_follows_with_is_the_new_version_not_which_item() -> None:
+    from kefu.understanding.matching import requested_swaps
+
+    light = _item("l", "Dumbbell Set", weight_range="30-50 lbs", material="rubber")
+    heavy = _item("h", "Dumbbell Set", weight_range="55-75 lbs", material="iron")
+    variants = {light.product_id: _variants(light) + _variants(heavy)}
+    text = "the dumbbell set in 30-50 lbs, rubber with weight range 55-75 lbs, material iron"
+    assert [(i.item_id, v.item_id) for i, v in requested_swaps(text, [light, heavy], variants)] == [("l", "h")]
+
+
+def test_a_memory_card_is_not_a_way_to_pay() -> None:
+    from kefu.store.records import PaymentMethod
+    from kefu.understanding.matching import mentioned_payment_method
+
+    card = PaymentMethod("credit_card_1", "credit_card", "mastercard", "7501")
+    gift = PaymentMethod("gift_card_1", "gift_card", balance=Decimal("40"))
+    assert mentioned_payment_method("the digital camera with storage SD card", [card, gift]) is None
+    assert mentioned_payment_method("the credit card please", [card, gift]) == card

@@ -55,6 +55,12 @@ def says(name: str, text: str) -> bool:
     return bool(cue(name).search((text or "").lower()))
 
 
+def before_cue(name: str, text: str) -> str:
+    """The text up to the first place the cue ``name`` is said (all of it when it is not)."""
+    found = cue(name).search((text or "").lower())
+    return text[: found.start()] if found else text
+
+
 def ordinal_in(text: str) -> int | None:
     """The 0-based place "the second one" / "la deuxième" / "第二个" names, the smallest first."""
     lowered = (text or "").lower()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
-from kefu.store.records import Address, OrderItem, PaymentMethod, Product, Variant
-from kefu.understanding.cues import says
+from kefu.store.records import Address, Order, OrderItem, PaymentMethod, Product, Variant
+from kefu.understanding.cues import before_cue, says
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -62,15 +62,39 @@ def rank_products(text: str, products: Iterable[Product]) -> List[Product]:
     return [product for score, product in sorted(scored, key=lambda s: -s[0]) if score == best]
 
 
-def mentioned_options(text: str, variants: Sequence[Variant]) -> Dict[str, str]:
-    """Option values of these variants that the text mentions, e.g. {"switch type": "clicky"}."""
-    chosen: Dict[str, str] = {}
+def mentioned_values(text: str, variants: Sequence[Variant]) -> Dict[str, List[str]]:
+    """Every value of each option that the text mentions, longest first; a value said only
+    inside a longer one ("gold" in "rose gold") is not counted."""
+    found: Dict[str, Set[str]] = {}
+    names = {name for variant in variants for name in variant.options}
     for variant in variants:
         for name, value in variant.options.items():
-            # Prefer the longest value for an option: "rose gold" over "gold".
-            if _mentions_option(text, name, value) and len(value) > len(chosen.get(name, "")):
-                chosen[name] = value
-    return chosen
+            if _mentions_option(text, name, value) and not _said_for_another(text, name, value, names):
+                found.setdefault(name, set()).add(value)
+    return {
+        name: sorted(
+            (v for v in values if not any(v != other and v.lower() in other.lower() for other in values)),
+            key=lambda v: (-len(v), v),
+        )
+        for name, values in found.items()
+    }
+
+
+def _said_for_another(text: str, name: str, value: str, names: Set[str]) -> bool:
+    """ "frame color black": black is the frame's, not the lenses' (both can be black)."""
+    lowered = text.lower()
+    if re.search(rf"\b{re.escape(name.lower())}\s+{re.escape(value.lower())}\b", lowered):
+        return False
+    return any(
+        other != name and re.search(rf"\b{re.escape(other.lower())}\s+{re.escape(value.lower())}\b", lowered)
+        for other in names
+    )
+
+
+def mentioned_options(text: str, variants: Sequence[Variant]) -> Dict[str, str]:
+    """Option values of these variants that the text mentions, e.g. {"switch type": "clicky"}
+    (the longest when several values of one option are said)."""
+    return {name: values[0] for name, values in mentioned_values(text, variants).items() if values}
 
 
 # Other words customers use for an option value of the catalogue.
@@ -91,9 +115,13 @@ def _mentions_option(text: str, name: str, value: str) -> bool:
     text_words = set(words(text))
     lowered = value.lower()
     if lowered in ("yes", "no", "none"):
+        # "water resistance yes" / "backlight none" say the value after the name.
+        said = re.search(rf"\b{re.escape(name.lower())}\s*(?::|is|=)?\s*(yes|no|none)\b", lowered_text)
+        if said:
+            return said.group(1) == lowered or {said.group(1), lowered} == {"no", "none"}
         # "waterproof" means waterproof: yes; "not waterproof" / "no backlight" mean no / none.
         named = all(w in text_words for w in words(name))
-        negated = bool(re.search(r"\b(not|no|without|non)\b", text.lower()))
+        negated = bool(re.search(r"\b(not|no|none|without|non)\b", text.lower()))
         return named and (negated == (lowered != "yes"))
     if len(value) <= 3 and value.isalpha() and value.isupper():
         # Sizes S, M, L, XL: "size m" or a capital M alone, never the "s" of "what's".
@@ -106,7 +134,8 @@ def _mentions_option(text: str, name: str, value: str) -> bool:
         return True
     # Spelling variants of composite values ("wifi" for "Wi-Fi", "1000 ml" for "1000ml"); a plain
     # word must match as a word ("blue" is not in "bluetooth").
-    composite = not value.isalnum()
+    # Only punctuation joins: "brand B" must not be found in "brand Brand C" run together.
+    composite = bool(re.search(r"[^\w\s]", value))
     return composite and len(_compact(value)) > 3 and _compact(value) in _compact(text)
 
 
@@ -114,16 +143,73 @@ def variants_matching(variants: Sequence[Variant], wanted: Dict[str, str]) -> Li
     return [v for v in variants if all(v.options.get(k) == val for k, val in wanted.items())]
 
 
+def _named_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
+    """Items whose product the text names. Of products sharing a last word, only those named
+    most fully count: "the dumbbell set" is not the Luggage Set, "the tea kettle ... electric"
+    not the Electric Kettle; "the kettle" names both kettles."""
+    scores = {item.item_id: product_mention_score(text, item.name) for item in items}
+    best_of_head: Dict[str, int] = {}
+    for item in items:
+        head = words(item.name)[-1]
+        best_of_head[head] = max(best_of_head.get(head, 0), scores[item.item_id])
+    return [i for i in items if scores[i.item_id] and scores[i.item_id] == best_of_head[words(i.name)[-1]]]
+
+
+def _identifying_words(text: str, product_name: str) -> str:
+    """The words that say which item is meant: up to where the new version begins after the
+    product's name ("the jacket in L, black | with size M"; "I'd like to" is before the name)."""
+    head = words(product_name)[-1]
+    named = re.search(rf"{re.escape(head)}", (text or "").lower())
+    start = named.end() if named else 0
+    return text[:start] + before_cue("new_version", text[start:])
+
+
+def _most_described(text: str, same_product: Sequence[OrderItem]) -> List[OrderItem]:
+    """Of items of one product, those whose own option values the text names most ("the
+    jacket in L, black": the L black one, not the XL navy one that shares a full zipper)."""
+    which = _identifying_words(text, same_product[0].name)
+    counts = [(sum(_mentions_option(which, k, v) for k, v in i.options.items()), i) for i in same_product]
+    most = max((count for count, _ in counts), default=0)
+    return [item for count, item in counts if count == most] if most else []
+
+
+# Where one item's description ends and the next begins: "the grill in medium, the water bottle and ...".
+_PARTS = re.compile(r"\band\b|;|,(?=\s*(?:the|my|and)\b)")
+
+
+def _parts(text: str, items: Sequence[OrderItem]) -> List[str]:
+    """The text cut where items are listed; a piece naming no item joins the next one
+    ("the blue and the red t-shirt" stays whole)."""
+    parts, waiting = [], ""
+    for piece in _PARTS.split(text or ""):
+        waiting = f"{waiting} and {piece}" if waiting else piece
+        if _named_items(waiting, items):
+            parts.append(waiting)
+            waiting = ""
+    if waiting and parts:
+        parts[-1] += " and " + waiting
+    return parts or [text or ""]
+
+
 def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     """Items of an order that the text names: "the kettle and the wall clock", "all of them".
 
     An item is named by its product name (or the product's head noun, "the kettle") and, when
-    several items share a product, by one of its option values ("the black one").
+    several items share a product, by one of its option values ("the black one"); each part
+    of a list names its own ("the grill in medium, the water bottle and the portable grill").
     """
+    chosen: List[OrderItem] = []
+    for part in _parts(text, items):
+        # By identity: two identical items of an order are equal records but two items.
+        chosen += [item for item in _mentioned_in(part, items) if all(item is not c for c in chosen)]
+    return chosen
+
+
+def _mentioned_in(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     lowered = (text or "").lower()
     if says("whole_order", lowered):
         return list(items)
-    named = [item for item in items if product_mention_score(text, item.name)]
+    named = _named_items(text, items)
     by_product: Dict[str, List[OrderItem]] = {}
     for item in named:
         by_product.setdefault(item.name, []).append(item)
@@ -136,10 +222,20 @@ def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
             # Two identical items and "the water bottle": one of them is meant.
             chosen.append(same_product[0])
             continue
-        # Several of one product: keep those whose options the text also names, else all.
-        with_option = [i for i in same_product if any(_mentions_option(text, k, v) for k, v in i.options.items())]
-        chosen += with_option or same_product
+        # Several of one product: keep those whose options the text names most, else all.
+        chosen += _most_described(text, same_product) or same_product
     return chosen
+
+
+def orders_naming(text: str, orders: Sequence[Order]) -> List[Order]:
+    """The orders holding the items a text names without an order number ("return the kettle
+    and the clock"): those with the most of the named items; none when no item is named, or
+    when the words name every item ("all of them") rather than any in particular."""
+    if says("whole_order", (text or "").lower()):
+        return []
+    counted = [(len(mentioned_items(text, order.items)), order) for order in orders]
+    most = max((count for count, _ in counted), default=0)
+    return [order for count, order in counted if count == most] if most else []
 
 
 def mentioned_payment_method(
@@ -150,7 +246,8 @@ def mentioned_payment_method(
     Understands "the original payment method" / "the same card", a source ("gift card",
     "PayPal", "credit card"), a brand ("visa") and the last four digits ("ending in 4321").
     """
-    lowered = (text or "").lower()
+    # A memory or SIM card is an option of a product, not a way to pay.
+    lowered = re.sub(r"\b(?:micro ?sd|sd|cf|memory|sim) cards?\b", " ", (text or "").lower())
     if original_id and says("original_payment", lowered):
         return next((m for m in methods if m.id == original_id), None)
     digits = re.findall(r"\b(\d{4})\b", lowered)
@@ -177,7 +274,13 @@ def wanted_variant(text: str, item: OrderItem, variants: Sequence[Variant]) -> V
     The item's current options are kept except those the text names with another value; the
     result must be a different version. Availability is left to the caller to explain.
     """
-    named = {k: v for k, v in mentioned_options(text, variants).items() if item.options.get(k) != v}
+    # "the water bottle in stainless steel with material glass": of the values said for an
+    # option, the one the item does not have yet is the new one.
+    named = {}
+    for name, values in mentioned_values(text, variants).items():
+        new = [v for v in values if item.options.get(name) != v]
+        if new:
+            named[name] = new[0]
     if not named:
         return None
     wanted = {**item.options, **named}
@@ -194,19 +297,24 @@ def requested_swaps(
 ) -> List[tuple[OrderItem, Variant]]:
     """(item, new version) pairs the text asks for, one per named item.
 
-    "the notebook in A5 and the kettle in 2L" is read part by part; when the text names new
-    options but no item, the one item whose product has those options is meant.
+    "the notebook in A5 and the kettle in 2L" is read part by part; "the kettle for a new one
+    exactly like it" is the kettle's own version; when the text names new options but no
+    item, the one item whose product has those options is meant.
     """
-    parts = [p for p in re.split(r"\band\b|;|,(?=\s*(?:the|my|and)\b)", text or "") if p.strip()]
+    parts = [p for p in _PARTS.split(text or "") if p.strip()]
     swaps: List[tuple[OrderItem, Variant]] = []
     used: List[OrderItem] = []
     for part in parts:
         for item in mentioned_items(part, [i for i in items if i not in used]):
-            variant = wanted_variant(part, item, variants_of.get(item.product_id, ()))
+            variants = variants_of.get(item.product_id, ())
+            variant = wanted_variant(part, item, variants)
+            if variant is None and says("same_version", part.lower()):
+                # "the charger for a new one exactly like it": the item's own version.
+                variant = next((v for v in variants if v.item_id == item.item_id), None)
             if variant is not None:
                 swaps.append((item, variant))
                 used.append(item)
-    if not swaps:
+    if not swaps and not _named_items(text, items):
         candidates = [
             (item, variant)
             for item in items
@@ -249,11 +357,11 @@ def ambiguous_mention(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     when the order has a blue M and a red L one); empty when the text is clear."""
     if says("whole_order", text):
         return []
-    named = [item for item in items if product_mention_score(text, item.name)]
+    named = _named_items(text, items)
     for name in dict.fromkeys(item.name for item in named):
         group = [item for item in named if item.name == name]
         distinct = {item.item_id for item in group}
-        said = [i for i in group if any(_mentions_option(text, k, v) for k, v in i.options.items())]
+        said = _most_described(text, group)
         if len(distinct) > 1 and not said:
             return group
     return []
