@@ -16,7 +16,7 @@ import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, message_in_catalogue_words, never_crash, previous_bot_action, store, turn
@@ -31,11 +31,13 @@ from kefu.shop.wording import joined, money
 from kefu.store import normalize_order_id
 from kefu.store.base import ChangeRefused, ConcurrentChange, NeedsReview
 from kefu.store.records import Customer, Order, OrderItem, OrderSummary, PaymentMethod
+from kefu.understanding.cues import says
 from kefu.understanding.matching import (
     address_in,
     ambiguous_mention,
     mentioned_items,
     mentioned_payment_method,
+    orders_naming,
     requested_swaps,
 )
 from kefu.understanding.reasons import reason_in
@@ -78,6 +80,15 @@ def _message(tracker: Tracker) -> tuple[str, str | None]:
     return message_in_catalogue_words(tracker), (message.get("intent") or {}).get("name")
 
 
+def _answer_or_request(tracker: Tracker) -> str:
+    """The words to read for the form's first slots: the answer to Kefu's question, or, when the
+    form has asked nothing yet, the request itself ("return the kettle", said before Kefu
+    asked who the customer is)."""
+    if tracker.get_slot("requested_slot") is None:
+        return turn(tracker).request_text
+    return message_in_catalogue_words(tracker)
+
+
 class ValidateChangeForm(FormValidationAction):
     """One validator for every change form: which order, then the slots of the form's kind.
 
@@ -96,12 +107,19 @@ class ValidateChangeForm(FormValidationAction):
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[str]:
         # Nothing left to ask when the change cannot be made (Kefu has said why).
-        return [] if tracker.get_slot("change_blocked") else domain_slots
+        if tracker.get_slot("change_blocked"):
+            return []
+        # Reopened after a "no" to its proposal: what to correct is asked until it changes.
+        return [*domain_slots, "change_correction"] if _correcting(tracker) else domain_slots
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> EventList:
         recent = tracker.slots_to_validate()
+        if "change_correction" in recent:
+            # The correction of a rejected proposal: every slot it names, and whether it changed the plan.
+            names = (*CHANGE_SLOTS, "change_correction")
+            return [SlotSet(name, value) for name, value in recent.items() if name in names]
         # The running form names the change: an answer that sounds like another change
         # ("... and the yoga mat in green" heard as an exchange) must not switch it.
         events = [SlotSet(name, value) for name, value in recent.items() if name in CHANGE_SLOTS]
@@ -110,6 +128,25 @@ class ValidateChangeForm(FormValidationAction):
             # so that digressions ("how long do refunds take?") reach their rules.
             events.append(SlotSet("change_form", self.form_name()))
         return events
+
+    def _open(self, tracker: Tracker, slot: str) -> bool:
+        """Whether the message may (re)fill ``slot``: while it is empty, and for every slot when
+        the customer says what to correct in a rejected proposal."""
+        return not tracker.get_slot(slot) or _correcting(tracker)
+
+    async def extract_change_correction(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        if not _correcting(tracker):
+            return {}
+        # Runs after the form's own slots (the last required one), on the slots they just set.
+        rejected = json.loads(tracker.get_slot("change_plan") or "null")
+        if self.change.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) != rejected:
+            return {"change_correction": "made"}
+        reopened_now = tracker.latest_action_name == "action_reopen_change"  # reading the "no" itself
+        if not reopened_now and _message(tracker)[1] in settings().digressions:
+            return {}  # a question instead: its rule answers, then the form asks again
+        return {"change_correction": None}  # nothing changed: the form asks (again)
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         _, intent = _message(tracker)
@@ -120,7 +157,7 @@ class ValidateChangeForm(FormValidationAction):
     ) -> Dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
         text, intent = _message(tracker)
-        current, in_message = tracker.get_slot("change_order_id"), normalize_order_id(text)
+        current, in_message = tracker.get_slot("change_order_id"), turn(tracker).order_id_said
         if current:
             # "No, the other order: #W..." corrects the order at any point of the form.
             if in_message is None or in_message == current:
@@ -129,9 +166,15 @@ class ValidateChangeForm(FormValidationAction):
             return {}
         customer_id = tracker.get_slot("customer_id")
         eligible = eligible_orders(customer_id, self.change)
-        order_id = in_message or (None if current else normalize_order_id(tracker.get_slot("order_id") or ""))
+        order_id = in_message
         if order_id is None and requested:
             order_id = pick_listed_order(text, eligible)
+        if order_id is None and not current:
+            # The request's own words first ("return the kettle and the clock": the one eligible
+            # order holding them), then an order number said earlier (the order_id slot).
+            request = text if requested else turn(tracker).request_text
+            order_id = normalize_order_id(request) or self._order_holding(tracker, request)
+            order_id = order_id or normalize_order_id(tracker.get_slot("order_id") or "")
         if order_id is None and requested is None and len(eligible) == 1 and not tracker.get_slot("order_id"):
             order_id = eligible[0].id
         if order_id is None:
@@ -161,6 +204,14 @@ class ValidateChangeForm(FormValidationAction):
             return {"change_order_id": order.id, "return_item_ids": None, "refund_method_id": None, "swap_plan": None}
         return {"change_order_id": order.id}
 
+    def _order_holding(self, tracker: Tracker, text: str) -> str | None:
+        if not turn(tracker).products_named(text):
+            return None  # no product named: no order to look for
+        statuses = allowed_statuses(self.change)
+        orders = [o for o in store().customer_orders(tracker.get_slot("customer_id")) if o.status in statuses]
+        holding = orders_naming(text, orders)
+        return holding[0].id if len(holding) == 1 else None
+
     async def extract_cancel_reason(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
@@ -177,9 +228,9 @@ class ValidateChangeForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         order_id = tracker.get_slot("change_order_id")
-        if not order_id or tracker.get_slot("return_item_ids"):
+        if not order_id or not self._open(tracker, "return_item_ids"):
             return {}
-        text, _ = _message(tracker)
+        text = _answer_or_request(tracker)
         order = turn(tracker).order(order_id)
         if order is None:
             return {}
@@ -202,7 +253,7 @@ class ValidateChangeForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         order_id = tracker.get_slot("change_order_id")
-        if not order_id or tracker.get_slot("refund_method_id") or not tracker.get_slot("return_item_ids"):
+        if not order_id or not self._open(tracker, "refund_method_id") or not tracker.get_slot("return_item_ids"):
             return {}
         text, _ = _message(tracker)
         customer = current_customer(tracker)
@@ -224,9 +275,9 @@ class ValidateChangeForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         order_id = tracker.get_slot("change_order_id")
-        if not order_id or tracker.get_slot("swap_plan"):
+        if not order_id or not self._open(tracker, "swap_plan"):
             return {}
-        text, _ = _message(tracker)
+        text = _answer_or_request(tracker)
         order = turn(tracker).order(order_id)
         if order is None:
             return {}
@@ -245,6 +296,12 @@ class ValidateChangeForm(FormValidationAction):
             return {"swap_plan": None}
         if swaps:
             return {"swap_plan": [[item.item_id, variant.item_id] for item, variant in swaps]}
+        if _correcting(tracker):
+            # "Actually, only the thermostat": keep the swaps of the items named.
+            named = {item.item_id for item in mentioned_items(text, order.items)}
+            planned = tracker.get_slot("swap_plan") or []
+            kept = [pair for pair in planned if pair[0] in named]
+            return {"swap_plan": kept} if kept and kept != planned else {}
         if self._answering(tracker, "swap_plan"):
             dispatcher.utter_message(response="utter_swap_not_understood")
             return {"swap_plan": None}
@@ -253,7 +310,7 @@ class ValidateChangeForm(FormValidationAction):
     async def extract_swap_payment_method_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
-        if not tracker.get_slot("swap_plan") or tracker.get_slot("swap_payment_method_id"):
+        if not tracker.get_slot("swap_plan") or not self._open(tracker, "swap_payment_method_id"):
             return {}
         text, _ = _message(tracker)
         customer = current_customer(tracker)
@@ -270,13 +327,15 @@ class ValidateChangeForm(FormValidationAction):
     async def extract_new_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
+        if not self._open(tracker, "new_address"):
+            return {}
         return extract_address(dispatcher, tracker, self._answering(tracker, "new_address"))
 
     async def extract_new_payment_method_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         order_id = tracker.get_slot("change_order_id")
-        if not order_id or tracker.get_slot("new_payment_method_id"):
+        if not order_id or not self._open(tracker, "new_payment_method_id"):
             return {}
         customer = current_customer(tracker)
         order = turn(tracker).order(order_id)
@@ -302,8 +361,6 @@ VALIDATORS = {kind.name: _validator_of(kind) for kind in KINDS.values()}
 
 
 def extract_address(dispatcher: CollectingDispatcher, tracker: Tracker, answering: bool) -> Dict[str, Any]:
-    if tracker.get_slot("new_address"):
-        return {}
     # As written: a street such as "Rio Blanco Rd" must not become an option value.
     address = address_in((tracker.latest_message or {}).get("text") or "")
     if address is not None:
@@ -404,8 +461,13 @@ def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
     return kind.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) if kind else None
 
 
+def _correcting(tracker: Tracker) -> bool:
+    """The form asked what to correct in its rejected proposal (``change_plan`` still holds it)."""
+    return tracker.get_slot("requested_slot") == "change_correction"
+
+
 def clear_change() -> EventList:
-    return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan")]
+    return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan", "change_correction")]
 
 
 class ActionProposeChange(Action):
@@ -428,7 +490,7 @@ class ActionProposeChange(Action):
         )
         proposal = kind.propose(plan, ChangeFacts(customer, order, settings().rules, products))
         dispatcher.utter_message(response=proposal.response, **proposal.facts)
-        return [SlotSet("change_plan", json.dumps(plan, sort_keys=True))]
+        return [SlotSet("change_plan", json.dumps(plan, sort_keys=True)), SlotSet("change_correction", None)]
 
 
 class ActionApplyChange(Action):
@@ -470,6 +532,32 @@ class ActionApplyChange(Action):
         return clear_change()
 
 
+class ActionReopenChange(Action):
+    """A "no" to the proposal: nothing is written, and Kefu asks what should be different.
+
+    The change's form runs again with what it had collected; the customer's answer ("only
+    the kettle", "the other order", "to my gift card") replaces what it names, and the form
+    proposes again. "Forget it" ends it as a "no" during the form does.
+    """
+
+    def name(self) -> str:
+        return "action_reopen_change"
+
+    @never_crash
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        kind = change_of(tracker)
+        if kind is None or not tracker.get_slot("change_plan"):
+            dispatcher.utter_message(response="utter_nothing_changed")
+            return clear_change()
+        # The form runs next (its loop is active): it reads the "no" itself ("no, to my gift
+        # card" corrects at once) and otherwise asks what should be different.
+        return [
+            SlotSet("change_correction", None),
+            ActiveLoop(kind.form),
+            SlotSet("requested_slot", "change_correction"),
+        ]
+
+
 class ActionDropChange(Action):
     def name(self) -> str:
         return "action_drop_change"
@@ -479,6 +567,15 @@ class ActionDropChange(Action):
         return clear_change()
 
 
+def amount_of_the_proposal(tracker: Tracker) -> EventList | None:
+    """ "How much will I get back in total?" while a proposal awaits its yes: the proposal again,
+    with its exact figures (a yes after it still confirms it), instead of the general policy."""
+    asked = says("how_much", message_in_catalogue_words(tracker).lower())
+    if asked and tracker.get_slot("change_plan") and previous_bot_action(tracker) == "action_propose_change":
+        return [FollowupAction("action_propose_change")]
+    return None
+
+
 class ActionRefundPolicy(Action):
     """The refund rules, worded from kefu.yml so that the answer follows the configuration."""
 
@@ -486,6 +583,9 @@ class ActionRefundPolicy(Action):
         return "action_refund_policy"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        proposal = amount_of_the_proposal(tracker)
+        if proposal is not None:
+            return proposal
         rules = settings().rules
         destinations = {"original": "the original payment method", "gift_card": "a gift card"}
         dispatcher.utter_message(
@@ -507,6 +607,9 @@ class ActionRefundStatus(Action):
 
     @never_crash
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> EventList:
+        proposal = amount_of_the_proposal(tracker)
+        if proposal is not None:
+            return proposal
         customer = current_customer(tracker)
         methods = {m.id: m for m in customer.payment_methods}
         rules = settings().rules

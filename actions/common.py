@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from kefu.config import settings
 from kefu.escalation.reasons import Reason
-from kefu.store import Store, StoreUnavailable, open_store
+from kefu.store import Store, StoreUnavailable, normalize_order_id, open_store
 from kefu.store.records import Customer, Order, Product
 from kefu.understanding.catalogue_words import in_catalogue_words
 from kefu.understanding.matching import rank_products
@@ -76,10 +76,39 @@ class Turn:
         The product and option rules read English; this lets them read "la brosse à dents en
         noir" or "电动牙刷换成黑色的" too (kefu/understanding/catalogue_words.py). English is unchanged.
         """
-        message = self._tracker.latest_message or {}
-        language = message.get("language")
-        code = language.get("code") if isinstance(language, dict) else None
-        return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
+        return _in_catalogue_words(self._tracker.latest_message or {})
+
+    @functools.cached_property
+    def request_text(self) -> str:
+        """The message that asked for what Kefu is collecting now, in catalogue words.
+
+        "I'd like to return the kettle and the clock" may come before identification: when
+        the change form starts, the latest message is the zip code. The request is the latest
+        message whose intent is the pending request's (``pending_request``, set from intents);
+        the latest message when there is none.
+        """
+        wanted = self._tracker.get_slot("pending_request")
+        for event in reversed(self._tracker.events):
+            if event.get("event") != "user":
+                continue
+            parsed = event.get("parse_data") or {}
+            if wanted and (parsed.get("intent") or {}).get("name") == wanted:
+                return _in_catalogue_words({**parsed, "text": event.get("text") or parsed.get("text")})
+        return self.text_in_catalogue_words
+
+    def entities(self, name: str) -> List[str]:
+        """Values of the NLU's ``name`` entities in the latest message, in order."""
+        found = (self._tracker.latest_message or {}).get("entities") or ()
+        return [str(e.get("value")) for e in found if e.get("entity") == name and e.get("value")]
+
+    @functools.cached_property
+    def order_id_said(self) -> str | None:
+        """The order number of the latest message: the NLU's ``order_id`` entity, else read from the text."""
+        for value in self.entities("order_id"):
+            order_id = normalize_order_id(value)
+            if order_id:
+                return order_id
+        return normalize_order_id(self.text_in_catalogue_words)
 
     @functools.cached_property
     def customer(self) -> Customer | None:
@@ -107,6 +136,12 @@ class Turn:
     def products_named(self, text: str) -> List[Product]:
         """Products the text names, best match first (kefu/understanding/matching.py)."""
         return rank_products(text, self.catalogue)
+
+
+def _in_catalogue_words(message: Dict[str, Any]) -> str:
+    language = message.get("language")
+    code = language.get("code") if isinstance(language, dict) else None
+    return in_catalogue_words(message.get("text") or "", message.get("entities") or (), code)
 
 
 _TURN = "_kefu_turn"

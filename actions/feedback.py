@@ -14,10 +14,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, never_crash, store
+from actions.common import EventList, never_crash, store, turn
 from actions.handoff import ticket_draft
 from kefu.escalation.reasons import Reason
-from kefu.store import normalize_order_id
 
 
 def _sentiment_score(tracker: Tracker) -> float | None:
@@ -29,7 +28,7 @@ def _sentiment_score(tracker: Tracker) -> float | None:
 def complaint_order_value(tracker: Tracker) -> Decimal | None:
     """What the order the customer complains about is worth, when they are identified and name it."""
     customer_id = tracker.get_slot("customer_id")
-    order_id = normalize_order_id(tracker.latest_message.get("text") or "") or tracker.get_slot("order_id")
+    order_id = turn(tracker).order_id_said or tracker.get_slot("order_id")
     if not customer_id or not order_id:
         return None
     order = store().get_order(order_id, customer_id)

@@ -21,11 +21,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, never_crash, store
+from actions.common import EventList, never_crash, store, turn
 from kefu.channels.edge import IDENTITY_METADATA, SOURCE_METADATA
 from kefu.config import settings
 from kefu.security.lockout import IdentificationGuard
-from kefu.store import StoreUnavailable, normalize_email, normalize_order_id
+from kefu.store import StoreUnavailable, normalize_email
 from kefu.store.base import EMAIL_PATTERN
 from kefu.store.records import Customer
 from kefu.understanding.identity import introduced_name
@@ -169,8 +169,10 @@ class ValidateAuthForm(FormValidationAction):
     ) -> Dict[str, Any]:
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
-        email = normalize_email(text)
-        new_zip = extract_zip(text)
+        # The NLU's entities first (its email and zip_code regexes); the text when it found none.
+        said = turn(tracker)
+        email = next(filter(None, map(normalize_email, said.entities("email"))), None) or normalize_email(text)
+        new_zip = next(filter(None, map(extract_zip, said.entities("zip_code"))), None) or extract_zip(text)
         # A name the customer introduces ("I'm Ana Silva", kefu/understanding/introductions.yml);
         # other free-text names only when the message answers Kefu's question.
         new_name = introduced_name(text) or (extract_name(text) if intent == "inform" and not volunteered else None)
@@ -178,7 +180,7 @@ class ValidateAuthForm(FormValidationAction):
         if volunteered:
             if not gave_identity:
                 return {}  # the request alone: the form asks, as before
-        elif (normalize_order_id(text) and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
+        elif (said.order_id_said and not email) or (not gave_identity and intent not in ANSWER_INTENTS):
             # An order number or another order question instead of an identity: keep the
             # question (the order_id slot holds the number) and ask again, no attempt spent.
             return {"customer_id": None}

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EventList, message_in_catalogue_words, never_crash, store
+from actions.common import EventList, message_in_catalogue_words, never_crash, store, turn
 from actions.recommendations import suggest_after
 from kefu.config import settings
 from kefu.shop.wording import day, joined, money
@@ -89,7 +89,7 @@ class ActionOrderStatus(Action):
             return []
         # In the catalogue's words: "celle de la brosse à dents" picks a listed order by its item.
         text = message_in_catalogue_words(tracker)
-        order_id = normalize_order_id(text) or normalize_order_id(tracker.get_slot("order_id") or "")
+        order_id = turn(tracker).order_id_said or normalize_order_id(tracker.get_slot("order_id") or "")
         orders: List[OrderSummary] = []
         if order_id is None:
             orders = store().list_orders(customer_id)

@@ -614,3 +614,26 @@ def test_the_turn_does_not_outlive_its_action_call(action_store: SqlStore) -> No
     action_store.cancel_order(order["user_id"], order_id, "ordered by mistake", "conv-test")
     assert common.turn(first).order(order_id).status == "pending"  # the same call: read once
     assert common.turn(tracker("hi", customer_id=order["user_id"])).order(order_id).status == "cancelled"
+
+
+def test_a_return_asked_before_identification_finds_its_order_and_items_from_the_request() -> None:
+    """ "I'd like to return the kettle and the wall clock", then the identity: the form starts on
+    the identity message and reads the request for the order (the one holding them) and items."""
+    from actions.changes import VALIDATORS
+
+    request = "I'd like to return the kettle and the wall clock"
+    asked = {"text": request, "intent": {"name": "return_order", "confidence": 0.9}, "entities": []}
+    t = tracker(
+        "omar.anderson7675@example.com, zip code 19031",
+        events=[{"event": "user", "text": request, "parse_data": asked}],
+        active_loop="return_form",
+        customer_id="omar_anderson_3203",
+        pending_request="return_order",
+        change_form="return_form",
+        order_id="#W9999999",  # said in an earlier request: not this one's
+    )
+    events, messages = run(VALIDATORS["return"](), t)
+    filled = slots_of(events)
+    assert filled["change_order_id"] == "#W6067464"
+    assert len(filled["return_item_ids"]) == 2
+    assert messages == []

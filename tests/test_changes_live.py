@@ -68,6 +68,64 @@ def test_no_to_the_proposal_changes_nothing(fresh: Live, answer: str) -> None:
     assert fresh.store.audit_log() == []
 
 
+def start_return_of_two_items(chat: Conversation) -> str:
+    chat.say("I'd like to return items from order #W6067464")
+    chat.say(OMAR)
+    chat.say("the kettle and the wall clock")
+    return chat.say("back to the original payment method")
+
+
+def test_no_to_a_proposal_asks_what_to_correct_and_proposes_the_correction(fresh: Live) -> None:
+    chat = fresh.conversation()
+    first = start_return_of_two_items(chat)
+    assert "Electric Kettle" in first and "Wall Clock" in first and "Shall I go ahead" in first
+    asked = chat.say("no, that's not right")
+    assert "haven't changed anything" in asked and "What should be different" in asked
+    again = chat.say("only the kettle")
+    assert "Shall I go ahead" in again and "Electric Kettle" in again and "Wall Clock" not in again
+    assert "is requested" in chat.say("yes")
+    order = fresh.store.get_order("#W6067464", "omar_anderson_3203")
+    assert order.status == "return requested" and len(order.return_items or ()) == 1
+
+
+def test_a_correction_said_instead_of_yes_or_no(fresh: Live) -> None:
+    chat = fresh.conversation()
+    start_return_of_two_items(chat)
+    again = chat.say("only the wall clock")
+    assert "Shall I go ahead" in again and "Wall Clock" in again and "Electric Kettle" not in again
+
+
+def test_a_no_that_says_the_correction_is_proposed_again_at_once(fresh: Live) -> None:
+    chat = fresh.conversation()
+    start_return_of_two_items(chat)
+    again = chat.say("no, just the kettle")
+    assert "Shall I go ahead" in again and "Electric Kettle" in again and "Wall Clock" not in again
+
+
+def test_a_correction_that_changes_nothing_is_asked_again_not_proposed_again(fresh: Live) -> None:
+    before = export_store(fresh.store)
+    chat = fresh.conversation()
+    start_return_of_two_items(chat)
+    chat.say("no")
+    reply = chat.say("it's about the items")
+    assert "Shall I go ahead" not in reply and "What should be different" in reply
+    assert "haven't changed anything" in chat.say("never mind")
+    assert "Shall I go ahead" not in chat.say("yes")
+    assert export_store(fresh.store) == before
+
+
+def test_how_much_back_with_a_proposal_on_the_table_is_its_amount(fresh: Live) -> None:
+    chat = fresh.conversation()
+    proposal = start_return_of_two_items(chat)
+    items = {i["item_id"]: i for i in read_seed()["orders"]["#W6067464"]["items"]}
+    kettle_and_clock = sum(i["price"] for i in items.values() if i["name"] in ("Electric Kettle", "Wall Clock"))
+    total = f"${kettle_and_clock:,.2f}"
+    assert total in proposal
+    answer = chat.say("How much will I get back in total?")
+    assert total in answer and "Shall I go ahead" in answer and "refund policy" not in answer.lower()
+    assert "is requested" in chat.say("yes")
+
+
 def test_cancelling_a_delivered_order_is_refused_plainly(fresh: Live) -> None:
     before = export_store(fresh.store)
     chat = fresh.conversation()

@@ -25,8 +25,10 @@ from tests.conftest import Live
 pytestmark = pytest.mark.conversation
 
 STEP = 6  # every sixth task: 87 of the 520
-MIN_SHARE = 0.85  # of all tasks of the subset
-MIN_KIND_SHARE = 0.75  # of the tasks asking for each kind
+# What #16 asks of all 520 tasks, asked of the subset: 90% of them, no kind below 80% (a kind
+# with fewer than ten tasks in the subset may lose one).
+MIN_SHARE = 0.9
+MIN_KIND_SHARE = 0.8
 
 
 def test_subset_has_every_kind_and_several_writes() -> None:
@@ -56,4 +58,5 @@ def test_shared_tasks_end_in_the_expected_database_state(live: Live, template_db
     )
     assert facts["all"]["share"] >= MIN_SHARE, "see reports/task_scenarios_subset.md"
     for kind, share in facts["by_kind"].items():
-        assert share["share"] >= MIN_KIND_SHARE, f"{kind}: {share}; see reports/task_scenarios_subset.md"
+        enough = share["share"] >= MIN_KIND_SHARE or (share["tasks"] < 10 and share["tasks"] - share["passed"] <= 1)
+        assert enough, f"{kind}: {share}; see reports/task_scenarios_subset.md"
