@@ -500,19 +500,6 @@ def test_the_current_options_of_a_named_item_are_not_taken_for_another_items_new
     assert requested_swaps("I'd like to exchange the electric toothbrush in black", [blue, black], variants) == []
 
 
-def test_an_option_said_as_none_after_its_name() -> None:
-    from kefu.understanding.matching import requested_swaps
-
-    keyboard = _item("k", "Mechanical Keyboard", backlight="RGB", size="full size")
-    variants = {
-        keyboard.product_id: _variants(
-            keyboard, {"backlight": "RGB", "size": "80%"}, {"backlight": "none", "size": "80%"}
-        )
-    }
-    swaps = requested_swaps("the mechanical keyboard with backlight none, size 80%", [keyboard], variants)
-    assert [variant.options for _, variant in swaps] == [{"backlight": "none", "size": "80%"}]
-
-
 def test_of_two_items_of_one_product_the_one_described_most_is_meant() -> None:
     from kefu.understanding.matching import mentioned_items, requested_swaps
 
@@ -533,18 +520,35 @@ def test_the_current_value_and_the_new_one_of_the_same_option() -> None:
     assert [variant.options["material"] for _, variant in swaps] == ["glass"]
 
 
-def test_a_value_said_after_an_options_name_is_that_options() -> None:
-    """ "frame color black" does not also ask for black lenses."""
+@pytest.mark.parametrize(
+    "name, options, others, text, wanted",
+    [
+        # "none" said after the option's name.
+        (
+            "Mechanical Keyboard",
+            {"backlight": "RGB", "size": "full size"},
+            [{"backlight": "RGB", "size": "80%"}, {"backlight": "none", "size": "80%"}],
+            "the mechanical keyboard with backlight none, size 80%",
+            {"backlight": "none", "size": "80%"},
+        ),
+        # "frame color black" does not also ask for black lenses.
+        (
+            "Sunglasses",
+            {"frame color": "brown", "lens color": "brown"},
+            [{"frame color": "black", "lens color": "brown"}, {"frame color": "black", "lens color": "black"}],
+            "the sunglasses with frame color black",
+            {"frame color": "black", "lens color": "brown"},
+        ),
+    ],
+)
+def test_a_value_said_after_an_options_name_is_that_options(
+    name: str, options: dict, others: list, text: str, wanted: dict
+) -> None:
     from kefu.understanding.matching import requested_swaps
 
-    glasses = _item("g", "Sunglasses", frame_color="brown", lens_color="brown")
-    variants = {
-        glasses.product_id: _variants(
-            glasses, {"frame color": "black", "lens color": "brown"}, {"frame color": "black", "lens color": "black"}
-        )
-    }
-    swaps = requested_swaps("the sunglasses with frame color black", [glasses], variants)
-    assert [variant.options for _, variant in swaps] == [{"frame color": "black", "lens color": "brown"}]
+    item = _item("i", name, **{key.replace(" ", "_"): value for key, value in options.items()})
+    swaps = requested_swaps(text, [item], {item.product_id: _variants(item, *others)})
+    assert [variant.options for _, variant in swaps] == [wanted]
 
 
 def test_one_letter_values_are_not_found_in_other_words_run_together() -> None:
@@ -596,3 +600,30 @@ def test_a_memory_card_is_not_a_way_to_pay() -> None:
     gift = PaymentMethod("gift_card_1", "gift_card", balance=Decimal("40"))
     assert mentioned_payment_method("the digital camera with storage SD card", [card, gift]) is None
     assert mentioned_payment_method("the credit card please", [card, gift]) == card
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("Actually, not the wireless earbuds: only the tablet", ["Tablet"]),
+        ("all of them except the tablet", ["Wireless Earbuds", "Gaming Mouse"]),
+        ("the tablet and the mouse, but not the earbuds", ["Tablet", "Gaming Mouse"]),
+        ("I'm not happy with the tablet, I want to return it", ["Tablet"]),
+        # In the catalogue's words, as the actions read a French message.
+        ("pas les Wireless Earbuds, seulement la Tablet", ["Tablet"]),
+    ],
+)
+def test_an_item_taken_out_of_the_list(text: str, names: list) -> None:
+    from kefu.understanding.matching import mentioned_items
+
+    items = [_item("e", "Wireless Earbuds"), _item("t", "Tablet"), _item("m", "Gaming Mouse")]
+    assert [i.name for i in mentioned_items(text, items)] == names
+
+
+def test_a_no_before_the_items_keeps_them() -> None:
+    """ "No, only the kettle" answers a proposal: the kettle is meant (cues of every language apply)."""
+    from kefu.understanding.matching import mentioned_items
+
+    kettle, clock = _item("k", "Electric Kettle"), _item("c", "Wall Clock")
+    assert mentioned_items("no, only the kettle", [kettle, clock]) == [kettle]
+    assert mentioned_items("no, just the kettle", [kettle, clock]) == [kettle]

@@ -174,7 +174,7 @@ def _most_described(text: str, same_product: Sequence[OrderItem]) -> List[OrderI
 
 
 # Where one item's description ends and the next begins: "the grill in medium, the water bottle and ...".
-_PARTS = re.compile(r"\band\b|;|,(?=\s*(?:the|my|and)\b)")
+_PARTS = re.compile(r"\band\b|;|:|,(?=\s*(?:the|my|and|only|but|except)\b)")
 
 
 def _parts(text: str, items: Sequence[OrderItem]) -> List[str]:
@@ -199,10 +199,38 @@ def mentioned_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     of a list names its own ("the grill in medium, the water bottle and the portable grill").
     """
     chosen: List[OrderItem] = []
+    left_out: List[OrderItem] = []
     for part in _parts(text, items):
+        # "Not the earbuds: only the tablet", "all of them except the lamp".
+        left = _left_out(part, items)
+        left_out += left
+        named = [item for item in _mentioned_in(part, items) if all(item is not out for out in left)]
         # By identity: two identical items of an order are equal records but two items.
-        chosen += [item for item in _mentioned_in(part, items) if all(item is not c for c in chosen)]
-    return chosen
+        chosen += [item for item in named if all(item is not c for c in chosen)]
+    return [item for item in chosen if all(item is not out for out in left_out)]
+
+
+def _left_out(part: str, items: Sequence[OrderItem]) -> List[OrderItem]:
+    """Items the part names just after "not" / "except" ("I'm not happy with the kettle"
+    names the kettle to return it)."""
+    lowered = (part or "").lower()
+    out = []
+    for item in _named_items(part, items):
+        where = re.search(re.escape(words(item.name)[-1]), lowered)
+        if where is None:
+            continue
+        before = [w for w in lowered[: where.start()].split() if w not in _ARTICLES]
+        # The words of the product's own name before its last one ("wireless" earbuds) do not count.
+        before = [w for w in before if w not in words(item.name)]
+        if says("excluded", " ".join(before[-2:])):
+            out.append(item)
+    return out
+
+
+# Skipped when looking just before an item's name ("not the earbuds", "pas les écouteurs").
+_ARTICLES = frozenset(
+    "the my a an this that le la les l' un une mon ma mes el los las mi mis der die das den dem ein eine meine".split()
+)
 
 
 def _mentioned_in(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
