@@ -141,7 +141,7 @@ class ValidateChangeForm(FormValidationAction):
             return {}
         # Runs after the form's own slots (the last required one), on the slots they just set.
         rejected = json.loads(tracker.get_slot("change_plan") or "null")
-        if self.change.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) != rejected:
+        if not _same_plan(self.change.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}), rejected):
             return {"change_correction": "made"}
         reopened_now = tracker.latest_action_name == "action_reopen_change"  # reading the "no" itself
         if not reopened_now and _message(tracker)[1] in settings().digressions:
@@ -459,6 +459,19 @@ def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
     """The change the form collected, in the form the store call and the proposal use."""
     kind = change_of(tracker)
     return kind.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) if kind else None
+
+
+def _same_plan(plan: Any, other: Any) -> bool:
+    """Equal plans, whatever order their items were named in ("the tablet and the earbuds")."""
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: canonical(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return sorted((canonical(v) for v in value), key=json.dumps)
+        return value
+
+    return canonical(plan) == canonical(other)
 
 
 def _correcting(tracker: Tracker) -> bool:
