@@ -126,3 +126,37 @@ def test_a_gold_call_the_rules_refuse_changes_nothing_and_the_others_still_apply
     after = apply_calls(seed, task["actions"])
     assert after == apply_calls(seed, [changed])
     assert after["orders"]["#W7602708"] != seed["orders"]["#W7602708"]
+
+
+def test_detours_leave_what_the_customer_ends_up_asking_for_unchanged() -> None:
+    """A customer who names one item too many takes it back at the proposal, then says yes."""
+    seed = read_seed()
+    chosen = playable(shared_tasks(), seed)
+    item = next(c for c in chosen if c.script.requests[0].extra_item and not c.script.requests[0].without_order_number)
+    request = item.script.requests[0]
+    extra = request.extra_item.removeprefix("the ").title()
+    kefu = iter(
+        [
+            "Before I look at your orders I need your email address and zip code.",
+            "Which items of order #W1 would you like to return?",
+            "Where should the refund go?",
+            f"Here is what I'll do: request a return of {extra} and more. Shall I go ahead? (yes / no)",
+            "Here is what I'll do: request a return of the rest. Shall I go ahead? (yes / no)",
+            "Here is what I'll do: request a return of the rest. Shall I go ahead? (yes / no)",
+            "Done: the return for order #W1 is requested.",
+        ]
+        + ["Done: nothing else."] * 20
+    )
+    said = [line for line in play(item.script, lambda text: next(kefu)).transcript if line.startswith("customer:")]
+    assert request.extra_item in said[2]  # the items, one too many
+    assert said[4].startswith("customer: Actually, not " + request.extra_item)
+    assert said[-1].endswith("yes, go ahead") or any("yes, go ahead" in line for line in said[5:])
+
+
+def test_some_customers_are_refused_first_and_some_ask_before_deciding() -> None:
+    chosen = playable(shared_tasks(), read_seed())
+    refused = [c for c in chosen if c.script.refused_first]
+    asking = [c for c in chosen if any(r.question for r in c.script.requests)]
+    assert len(refused) >= 15 and len(asking) >= 30
+    for item in refused:
+        assert item.script.refused_first not in {r.order_id for r in item.script.requests}

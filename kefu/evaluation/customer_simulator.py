@@ -66,6 +66,10 @@ class Request:
     payment_words: str = ""
     address: str = ""
     without_order_number: bool = False  # the opening names the items, not the order
+    # Detours real customers take, none of which changes what they end up asking for:
+    question: str = ""  # asked before the request: "Do you have the helmet with size L?"
+    extra_item: str = ""  # named with the items, then dropped at the proposal ("actually, only ...")
+    asks_amount: bool = False  # "How much will I get back in total?" before saying yes
 
     def opening(self, first: bool) -> str:
         start = "Hi, I" if first else "I"
@@ -96,11 +100,13 @@ class Script:
     full_name: str
     requests: List[Request] = field(default_factory=list)
     introduction: str = ""  # "Hi, I'm Ana Silva, zip code 12345.": who they are, in the opening message
+    refused_first: str = ""  # an order Kefu must refuse to cancel (delivered), asked about first
 
     def opening(self, number: int) -> str:
         """How the customer asks for request ``number``: the first with their introduction, if any."""
-        said = self.requests[number].opening(first=number == 0)
-        if number == 0 and self.introduction:
+        first = number == 0 and not self.refused_first
+        said = self.requests[number].opening(first=first)
+        if first and self.introduction:
             return f"{self.introduction} I{said.removeprefix('Hi, I')}"
         return said
 
@@ -159,6 +165,13 @@ class _Shop:
             return f"the {name} in " + ", ".join(item["options"].values())
         return f"the {name}"
 
+    def other_item(self, order_id: str, item_ids: List[str]) -> str:
+        """ "the yoga mat": an item of the order besides these, by a name no other item shares."""
+        names = [i["name"] for i in self.items(order_id)]
+        taken = {self.item(order_id, i)["name"] for i in item_ids}
+        spare = [n for n in names if n not in taken and names.count(n) == 1]
+        return f"the {spare[0].lower()}" if spare else ""
+
     def new_options(self, order_id: str, old_id: str, new_id: str) -> Dict[str, str]:
         """The options of the new version that differ from the item's: what a customer asks for."""
         item = self.item(order_id, old_id)
@@ -183,13 +196,16 @@ def _request_of(call: Dict[str, Any], shop: _Shop, vary: int) -> Request | None:
         return None
     if name == "return_delivered_order_items":
         named = tuple(dict.fromkeys(shop.item_words(order_id, i) for i in args["item_ids"]))
-        # Every fourth return names its items and leaves the order to Kefu.
+        # Every fourth return names its items and leaves the order to Kefu; some customers name
+        # one item too many and take it back at the proposal, some ask what they will get back.
         return Request(
             "return",
             order_id,
             items=named,
             payment_words=payment_words(method),
             without_order_number=vary % 4 == 2,
+            extra_item=shop.other_item(order_id, args["item_ids"]) if vary % 7 == 4 else "",
+            asks_amount=vary % 4 == 3,
         )
     wanted, now = [], []
     for old_id, new_id in zip(args["item_ids"], args["new_item_ids"], strict=True):
@@ -198,6 +214,13 @@ def _request_of(call: Dict[str, Any], shop: _Shop, vary: int) -> Request | None:
         wanted.append(f"{said} with {_options_said(options)}" if options else f"{said} for a new one exactly like it")
         now.append(f"{said} that is now " + ", ".join(shop.item(order_id, old_id)["options"].values()))
     kind = "exchange" if name == "exchange_delivered_order_items" else "modify_items"
+    first_old, first_new = args["item_ids"][0], args["new_item_ids"][0]
+    first_options = shop.new_options(order_id, first_old, first_new)
+    # Every fifth asks whether the new version exists before asking for it.
+    question = ""
+    if vary % 5 == 3 and first_options:
+        product = shop.item(order_id, first_old)["name"].lower()
+        question = f"Before I decide: do you have the {product} with {_options_said(first_options)}?"
     return Request(
         kind,
         order_id,
@@ -206,6 +229,7 @@ def _request_of(call: Dict[str, Any], shop: _Shop, vary: int) -> Request | None:
         current=" and ".join(now),
         payment_words=payment_words(method),
         without_order_number=kind == "exchange" and vary % 4 == 2,
+        question=question,
     )
 
 
@@ -242,6 +266,12 @@ def script_for(task: Dict[str, Any], seed: Dict[str, Dict[str, Any]], position: 
         if mentioned is None:
             return None
         requests.append(Request("keep", mentioned.group()))
+    # Every eleventh first asks to cancel an order that was delivered, is refused, and goes on.
+    touched = {c["kwargs"].get("order_id") for c in task["actions"]}
+    delivered = [
+        o for o in user.get("orders", []) if o not in touched and seed["orders"].get(o, {}).get("status") == "delivered"
+    ]
+    refused_first = delivered[0] if position % 11 == 5 and delivered else ""
     # Every third customer says who they are before Kefu asks.
     introduction = ""
     if position % 3 == 1:
@@ -250,7 +280,7 @@ def script_for(task: Dict[str, Any], seed: Dict[str, Dict[str, Any]], position: 
             if who["email"]
             else f"Hi, I'm {full_name}, zip code {zip_code}."
         )
-    return Script(identity, zip_code, full_name, requests, introduction)
+    return Script(identity, zip_code, full_name, requests, introduction, refused_first)
 
 
 def answer(request: Request, script: Script, kefu_said: str) -> str | None:
@@ -270,7 +300,7 @@ def answer(request: Request, script: Script, kefu_said: str) -> str | None:
     if "more than one of those" in said:
         return request.current + (f": {request.swaps}" if request.swaps else "")
     if "which items" in said:
-        return _said_list(list(request.items))
+        return _said_list([*request.items, *([request.extra_item] if request.extra_item else [])])
     if "where should the refund go" in said or "didn't catch where the refund" in said:
         return "to " + request.payment_words
     if "what would you like to change" in said or "which item and which new version" in said:
@@ -301,15 +331,19 @@ def play(script: Script, say: Callable[[str], str], turns_per_request: int = 8) 
         transcript.append(f"kefu: {reply}")
         return reply
 
+    if script.refused_first:
+        _refused_first(script, exchange)
     for number, request in enumerate(script.requests):
+        if request.question:
+            exchange(request.question)
         reply = exchange(script.opening(number))
         if request.kind == "keep":
             reply = exchange("Never mind, I'll keep everything. Thanks.")
-        restated = False
+        restated, detours = False, _Detours(request)
         for _ in range(turns_per_request if request.kind != "keep" else 0):
             if SETTLED.search(reply):
                 break
-            said = answer(request, script, reply)
+            said = detours.instead_of_yes(reply) or answer(request, script, reply)
             if said is None:
                 # Kefu answered something else: say the request again, once, as people do.
                 said = "I already told you what I need" if restated else request.opening(first=False)
@@ -317,3 +351,33 @@ def play(script: Script, say: Callable[[str], str], turns_per_request: int = 8) 
             reply = exchange(said)
         played.endings.append(reply)
     return played
+
+
+class _Detours:
+    """What the customer says at a proposal before saying yes: each detour once."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.done: set[str] = set()
+
+    def instead_of_yes(self, kefu_said: str) -> str | None:
+        proposal = kefu_said.lower()
+        if "shall i go ahead" not in proposal:
+            return None
+        extra = self.request.extra_item
+        if extra and "mind" not in self.done and extra.removeprefix("the ") in proposal:
+            self.done.add("mind")
+            return "Actually, not " + extra + ": only " + _said_list(list(self.request.items))
+        if self.request.asks_amount and "amount" not in self.done:
+            self.done.add("amount")
+            return "How much will I get back in total?"
+        return None
+
+
+def _refused_first(script: Script, exchange: Callable[[str], str]) -> None:
+    """Ask to cancel a delivered order, identify when asked, hear the refusal, drop it."""
+    opening = f"Hi, I want to cancel my order {script.refused_first}"
+    reply = exchange(f"{script.introduction} I{opening.removeprefix('Hi, I')}" if script.introduction else opening)
+    if "email address" in reply.lower() or "full name and zip" in reply.lower():
+        exchange(script.identity)
+    exchange("OK, never mind that one then.")
