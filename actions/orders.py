@@ -48,9 +48,17 @@ def order_facts(order: Order) -> Dict[str, Any]:
     }
 
 
+# The responses that already say the tracking numbers.
+SAYS_TRACKING = {"utter_order_processed", "utter_order_delivered"}
+
+
 def utter_order(dispatcher: CollectingDispatcher, order: Order) -> None:
     response = STATUS_RESPONSES.get(order.status, "utter_order_other_status")
-    dispatcher.utter_message(response=response, **order_facts(order))
+    facts = order_facts(order)
+    dispatcher.utter_message(response=response, **facts)
+    if order.tracking_ids and response not in SAYS_TRACKING:
+        # A cancelled or returned order may have shipped first: its tracking numbers are still its own.
+        dispatcher.utter_message(response="utter_order_tracking", **facts)
 
 
 def pick_listed_order(text: str, listed: Sequence[OrderSummary]) -> str | None:

@@ -327,6 +327,20 @@ def test_order_status_by_number(action_store: SqlStore) -> None:
     assert slots_of(events)["order_id"] is None
 
 
+def test_the_tracking_number_of_a_cancelled_order_is_its_own(action_store: SqlStore) -> None:
+    """ "What is the tracking number of order #W4140680?" (cancelled after it shipped): that order's
+    number, not another order's."""
+    t = tracker(
+        "What is the tracking number of order #W4140680?",
+        intent="track_order",
+        customer_id="anya_garcia_3271",
+        auth_status="verified",
+    )
+    _, messages = run(ActionOrderStatus(), t)
+    assert responses(messages) == ["utter_order_cancelled", "utter_order_tracking"]
+    assert messages[1]["order_id"] == "#W4140680" and messages[1]["tracking_ids"] == "447833475637"
+
+
 def test_order_status_uses_the_number_given_before_identification() -> None:
     t = tracker("noah.brown7922@example.com", customer_id="noah_brown_6181", order_id="W7678072")
     _, messages = run(ActionOrderStatus(), t)
