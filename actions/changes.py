@@ -461,15 +461,17 @@ def plan_from_slots(tracker: Tracker) -> Dict[str, Any] | None:
     return kind.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}) if kind else None
 
 
-def _same_plan(plan: Any, other: Any) -> bool:
-    """Equal plans, whatever order their items were named in ("the tablet and the earbuds")."""
+def _same_plan(plan: Dict[str, Any] | None, other: Dict[str, Any] | None) -> bool:
+    """Equal plans, whatever order their items were named in ("the tablet and the earbuds");
+    an exchange's items stay paired with their new versions."""
 
-    def canonical(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: canonical(v) for key, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return sorted((canonical(v) for v in value), key=json.dumps)
-        return value
+    def canonical(value: Dict[str, Any] | None) -> Any:
+        if not value:
+            return value
+        fixed = dict(value)
+        items = fixed.pop("item_ids", None) or []
+        new_items = fixed.pop("new_item_ids", None) or [None] * len(items)
+        return fixed, sorted(zip(items, new_items, strict=True), key=json.dumps)
 
     return canonical(plan) == canonical(other)
 

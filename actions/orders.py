@@ -121,7 +121,11 @@ class ActionOrderStatus(Action):
             return orders[0].id
         listed = [o for o in orders if o.id in listed_ids]
         listed.sort(key=lambda o: listed_ids.index(o.id))
-        return pick_listed_order(text, listed) if listed else None
+        if listed:
+            return pick_listed_order(text, listed)
+        # "How much did I pay for the grill?": the one order holding it.
+        holding = [o.id for o in orders if any(product_mention_score(text, name) for name in o.item_names)]
+        return holding[0] if len(holding) == 1 else None
 
     @staticmethod
     def _ask_which(dispatcher: CollectingDispatcher, orders: List[OrderSummary]) -> EventList:

@@ -341,6 +341,20 @@ def test_the_tracking_number_of_a_cancelled_order_is_its_own(action_store: SqlSt
     assert messages[1]["order_id"] == "#W4140680" and messages[1]["tracking_ids"] == "447833475637"
 
 
+def test_an_order_named_by_its_item_is_shown_with_what_was_paid() -> None:
+    """ "How much did I pay for the bookshelf?": the one order holding a bookshelf, with its prices."""
+    t = tracker("how much did I pay for the bookshelf?", intent="track_order", customer_id="anya_garcia_3271")
+    _, messages = run(ActionOrderStatus(), t)
+    assert (
+        messages[0]["order_id"] == "#W4140680" and "Bookshelf" in messages[0]["items"] and "$" in messages[0]["items"]
+    )
+    # The tea kettle is in two of her orders: Kefu asks which.
+    _, messages = run(
+        ActionOrderStatus(), tracker("what did I pay for the tea kettle?", customer_id="anya_garcia_3271")
+    )
+    assert responses(messages) == ["utter_which_order"]
+
+
 def test_order_status_uses_the_number_given_before_identification() -> None:
     t = tracker("noah.brown7922@example.com", customer_id="noah_brown_6181", order_id="W7678072")
     _, messages = run(ActionOrderStatus(), t)
@@ -651,3 +665,14 @@ def test_a_return_asked_before_identification_finds_its_order_and_items_from_the
     assert filled["change_order_id"] == "#W6067464"
     assert len(filled["return_item_ids"]) == 2
     assert messages == []
+
+
+def test_plans_are_the_same_whatever_order_their_items_come_in() -> None:
+    from actions.changes import _same_plan
+
+    ret = {"kind": "return", "order_id": "#W1", "item_ids": ["a", "b"], "payment_method_id": "m"}
+    assert _same_plan(ret, {**ret, "item_ids": ["b", "a"]})
+    assert not _same_plan(ret, {**ret, "item_ids": ["a"]})
+    swap = {"kind": "exchange", "order_id": "#W1", "item_ids": ["a", "c"], "new_item_ids": ["b", "d"]}
+    assert _same_plan(swap, {**swap, "item_ids": ["c", "a"], "new_item_ids": ["d", "b"]})
+    assert not _same_plan(swap, {**swap, "new_item_ids": ["d", "b"]})  # the kettle gets the other version
