@@ -627,3 +627,22 @@ def test_a_no_before_the_items_keeps_them() -> None:
     kettle, clock = _item("k", "Electric Kettle"), _item("c", "Wall Clock")
     assert mentioned_items("no, only the kettle", [kettle, clock]) == [kettle]
     assert mentioned_items("no, just the kettle", [kettle, clock]) == [kettle]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the Grill electric, medium, rotisserie and the Grill electric, portable",
+        "le Grill electric, medium, rotisserie et le Grill electric, portable",
+        "el Grill electric, medium, rotisserie y el Grill electric, portable",
+        "den Grill electric, medium, rotisserie und den Grill electric, portable",
+        "Grill electric, medium, rotisserie和Grill electric, portable",
+    ],
+)
+def test_each_part_of_a_list_names_its_own_item_in_every_language(text: str) -> None:
+    """Read in the catalogue's words, as the actions read a message in any language."""
+    from kefu.understanding.matching import mentioned_items
+
+    medium = _item("m", "Grill", type="electric", size="medium", features="rotisserie")
+    portable = _item("p", "Grill", type="electric", size="portable", features="none")
+    assert mentioned_items(text, [medium, portable]) == [medium, portable]

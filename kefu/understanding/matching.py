@@ -10,7 +10,7 @@ import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from kefu.store.records import Address, Order, OrderItem, PaymentMethod, Product, Variant
-from kefu.understanding.cues import before_cue, says
+from kefu.understanding.cues import before_cue, cue, says
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -174,7 +174,7 @@ def _most_described(text: str, same_product: Sequence[OrderItem]) -> List[OrderI
 
 
 # Where one item's description ends and the next begins: "the grill in medium, the water bottle and ...".
-_PARTS = re.compile(r"\band\b|;|:|,(?=\s*(?:the|my|and|only|but|except)\b)")
+_PARTS = re.compile(rf"{cue('and').pattern}|;|:|,(?=\s*(?:the|my|and|only|but|except)\b)", re.IGNORECASE)
 
 
 def _parts(text: str, items: Sequence[OrderItem]) -> List[str]:
