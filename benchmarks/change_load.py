@@ -36,7 +36,7 @@ from rest_load import (
     start_kefu,
 )
 
-from kefu.evaluation.customer_simulator import SETTLED, Script, answer, script_for
+from kefu.evaluation.customer_simulator import Script, answer, script_for, settled
 from kefu.evaluation.reference_world import apply_calls, rounded
 from kefu.evaluation.tasks import shared_tasks
 from kefu.store import prepare_store
@@ -71,7 +71,7 @@ async def play_over_rest(session: aiohttp.ClientSession, url: str, script: Scrip
     (request,) = script.requests
     reply = " ".join(await post(session, url, sender, script.opening(0), result))
     for _ in range(10):
-        if SETTLED.search(reply):
+        if settled(reply):
             break
         said = answer(request, script, reply) or "I already told you what I need"
         reply = " ".join(await post(session, url, sender, said, result))

@@ -646,3 +646,10 @@ def test_each_part_of_a_list_names_its_own_item_in_every_language(text: str) -> 
     medium = _item("m", "Grill", type="electric", size="medium", features="rotisserie")
     portable = _item("p", "Grill", type="electric", size="portable", features="none")
     assert mentioned_items(text, [medium, portable]) == [medium, portable]
+
+
+def test_a_hyphenated_product_is_taken_out_too() -> None:
+    from kefu.understanding.matching import mentioned_items
+
+    reader, board = _item("r", "E-Reader"), _item("s", "Skateboard")
+    assert mentioned_items("Actually, not the e-reader: only the skateboard", [reader, board]) == [board]

@@ -53,6 +53,11 @@ SETTLED = re.compile(
 )
 
 
+def settled(kefu_said: str) -> bool:
+    """Kefu has done, refused or dropped the request (not when it asks what to correct)."""
+    return bool(SETTLED.search(kefu_said)) and "what should be different" not in kefu_said.lower()
+
+
 @dataclass(frozen=True)
 class Request:
     """One thing the customer wants done, with the words they use for it."""
@@ -341,7 +346,7 @@ def play(script: Script, say: Callable[[str], str], turns_per_request: int = 8) 
             reply = exchange("Never mind, I'll keep everything. Thanks.")
         restated, detours = False, _Detours(request)
         for _ in range(turns_per_request if request.kind != "keep" else 0):
-            if SETTLED.search(reply):
+            if settled(reply):
                 break
             said = detours.instead_of_yes(reply) or answer(request, script, reply)
             if said is None:
@@ -362,6 +367,8 @@ class _Detours:
 
     def instead_of_yes(self, kefu_said: str) -> str | None:
         proposal = kefu_said.lower()
+        if "what should be different" in proposal and "mind" in self.done:
+            return "Only " + _said_list(list(self.request.items))  # the correction, said again
         if "shall i go ahead" not in proposal:
             return None
         extra = self.request.extra_item

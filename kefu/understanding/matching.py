@@ -155,11 +155,20 @@ def _named_items(text: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     return [i for i in items if scores[i.item_id] and scores[i.item_id] == best_of_head[words(i.name)[-1]]]
 
 
+def _where_named(text: str, product_name: str) -> re.Match[str] | None:
+    """Where the text says the product's last word ("e-reader", "kettles", "ereader")."""
+    tokens = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", product_name.lower())
+    if not tokens:
+        return None
+    head = tokens[-1]
+    forms = sorted({head, head.replace("-", ""), _singular(head)}, key=len, reverse=True)
+    return re.search("|".join(re.escape(form) for form in forms), (text or "").lower())
+
+
 def _identifying_words(text: str, product_name: str) -> str:
     """The words that say which item is meant: up to where the new version begins after the
     product's name ("the jacket in L, black | with size M"; "I'd like to" is before the name)."""
-    head = words(product_name)[-1]
-    named = re.search(rf"{re.escape(head)}", (text or "").lower())
+    named = _where_named(text, product_name)
     start = named.end() if named else 0
     return text[:start] + before_cue("new_version", text[start:])
 
@@ -216,7 +225,7 @@ def _left_out(part: str, items: Sequence[OrderItem]) -> List[OrderItem]:
     lowered = (part or "").lower()
     out = []
     for item in _named_items(part, items):
-        where = re.search(re.escape(words(item.name)[-1]), lowered)
+        where = _where_named(part, item.name)
         if where is None:
             continue
         before = [w for w in lowered[: where.start()].split() if w not in _ARTICLES]
