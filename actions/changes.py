@@ -80,6 +80,10 @@ def _message(tracker: Tracker) -> tuple[str, str | None]:
     return message_in_catalogue_words(tracker), (message.get("intent") or {}).get("name")
 
 
+# Asked by every change form after a "no" to its proposal (a slot of the domain, not of its forms).
+CORRECTION_SLOT = "change_correction"
+
+
 def _answer_or_request(tracker: Tracker) -> str:
     """The words to read for the form's first slots: the answer to Kefu's question, or, when the
     form has asked nothing yet, the request itself ("return the kettle", said before Kefu
@@ -110,15 +114,15 @@ class ValidateChangeForm(FormValidationAction):
         if tracker.get_slot("change_blocked"):
             return []
         # Reopened after a "no" to its proposal: what to correct is asked until it changes.
-        return [*domain_slots, "change_correction"] if _correcting(tracker) else domain_slots
+        return [*domain_slots, CORRECTION_SLOT] if _correcting(tracker) else domain_slots
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> EventList:
         recent = tracker.slots_to_validate()
-        if "change_correction" in recent:
+        if CORRECTION_SLOT in recent:
             # The correction of a rejected proposal: every slot it names, and whether it changed the plan.
-            names = (*CHANGE_SLOTS, "change_correction")
+            names = (*CHANGE_SLOTS, CORRECTION_SLOT)
             return [SlotSet(name, value) for name, value in recent.items() if name in names]
         # The running form names the change: an answer that sounds like another change
         # ("... and the yoga mat in green" heard as an exchange) must not switch it.
@@ -142,11 +146,11 @@ class ValidateChangeForm(FormValidationAction):
         # Runs after the form's own slots (the last required one), on the slots they just set.
         rejected = json.loads(tracker.get_slot("change_plan") or "null")
         if not _same_plan(self.change.plan({name: tracker.get_slot(name) for name in CHANGE_SLOTS}), rejected):
-            return {"change_correction": "made"}
+            return {CORRECTION_SLOT: "made"}
         reopened_now = tracker.latest_action_name == "action_reopen_change"  # reading the "no" itself
         if not reopened_now and _message(tracker)[1] in settings().digressions:
             return {}  # a question instead: its rule answers, then the form asks again
-        return {"change_correction": None}  # nothing changed: the form asks (again)
+        return {CORRECTION_SLOT: None}  # nothing changed: the form asks (again)
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         _, intent = _message(tracker)
@@ -478,11 +482,11 @@ def _same_plan(plan: Dict[str, Any] | None, other: Dict[str, Any] | None) -> boo
 
 def _correcting(tracker: Tracker) -> bool:
     """The form asked what to correct in its rejected proposal (``change_plan`` still holds it)."""
-    return tracker.get_slot("requested_slot") == "change_correction"
+    return tracker.get_slot("requested_slot") == CORRECTION_SLOT
 
 
 def clear_change() -> EventList:
-    return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan", "change_correction")]
+    return [SlotSet(name, None) for name in (*CHANGE_SLOTS, "change_form", "change_plan", CORRECTION_SLOT)]
 
 
 class ActionProposeChange(Action):
@@ -505,7 +509,7 @@ class ActionProposeChange(Action):
         )
         proposal = kind.propose(plan, ChangeFacts(customer, order, settings().rules, products))
         dispatcher.utter_message(response=proposal.response, **proposal.facts)
-        return [SlotSet("change_plan", json.dumps(plan, sort_keys=True)), SlotSet("change_correction", None)]
+        return [SlotSet("change_plan", json.dumps(plan, sort_keys=True)), SlotSet(CORRECTION_SLOT, None)]
 
 
 class ActionApplyChange(Action):
@@ -567,9 +571,9 @@ class ActionReopenChange(Action):
         # The form runs next (its loop is active): it reads the "no" itself ("no, to my gift
         # card" corrects at once) and otherwise asks what should be different.
         return [
-            SlotSet("change_correction", None),
+            SlotSet(CORRECTION_SLOT, None),
             ActiveLoop(kind.form),
-            SlotSet("requested_slot", "change_correction"),
+            SlotSet("requested_slot", CORRECTION_SLOT),
         ]
 
 

@@ -653,3 +653,18 @@ def test_a_hyphenated_product_is_taken_out_too() -> None:
 
     reader, board = _item("r", "E-Reader"), _item("s", "Skateboard")
     assert mentioned_items("Actually, not the e-reader: only the skateboard", [reader, board]) == [board]
+
+
+def test_a_lists_and_is_never_found_inside_a_word() -> None:
+    """Spanish "e" and "y" are words of their own: "e-reader" and "Wi-Fi" stay whole."""
+    from kefu.understanding.matching import requested_swaps
+
+    reader = _item("r", "E-Reader", screen_size="7-inch", connectivity="Wi-Fi + Cellular")
+    board = _item("s", "Skateboard", deck_material="bamboo")
+    variants = {
+        reader.product_id: _variants(reader, {"screen size": "8-inch", "connectivity": "Wi-Fi"}),
+        board.product_id: _variants(board, {"deck material": "plastic"}),
+    }
+    text = "the e-reader with screen size 8-inch, connectivity Wi-Fi and the skateboard with deck material plastic"
+    swaps = requested_swaps(text, [reader, board], variants)
+    assert [(i.item_id, v.item_id) for i, v in swaps] == [("r", "r-0"), ("s", "s-0")]

@@ -8,6 +8,7 @@ import sys
 
 import yaml
 
+from actions.changes import CORRECTION_SLOT
 from kefu.config import PROJECT_ROOT, settings
 from kefu.escalation import escalation_settings
 
@@ -34,7 +35,9 @@ SERVICE_INTENTS = {
 }
 RESPONSES_IN_ACTIONS |= {f"utter_{intent}" for intent in SERVICE_INTENTS}
 # Forms ask for a slot with utter_ask_<slot> by themselves.
-FORM_QUESTIONS = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
+FORM_QUESTIONS = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]} | {
+    f"utter_ask_{CORRECTION_SLOT}"  # the change forms' question after a "no" (their required_slots)
+}
 UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
 
 

@@ -50,6 +50,20 @@ def _ordinals() -> Tuple[re.Pattern, ...]:
     )
 
 
+@cache
+def spaced_cue(name: str) -> re.Pattern:
+    """The cue with spaces (or the text's ends) around its Latin-script words: a list's "and"
+    must not be found in "e-reader" or "Wi-Fi"."""
+    by_language = _raw()[name]
+    return re.compile(
+        "|".join(
+            f"(?:{p})" if lang in UNSPACED_LANGUAGES else rf"(?<!\S)(?:{p})(?!\S)"
+            for lang, patterns in by_language.items()
+            for p in patterns
+        )
+    )
+
+
 def says(name: str, text: str) -> bool:
     """Whether the text holds the cue ``name`` ("whole_order", "several", ...)."""
     return bool(cue(name).search((text or "").lower()))

@@ -10,7 +10,7 @@ import re
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from kefu.store.records import Address, Order, OrderItem, PaymentMethod, Product, Variant
-from kefu.understanding.cues import before_cue, cue, says
+from kefu.understanding.cues import before_cue, says, spaced_cue
 
 _WORD = re.compile(r"[a-z0-9%.]+")
 
@@ -183,7 +183,7 @@ def _most_described(text: str, same_product: Sequence[OrderItem]) -> List[OrderI
 
 
 # Where one item's description ends and the next begins: "the grill in medium, the water bottle and ...".
-_PARTS = re.compile(rf"{cue('and').pattern}|;|:|,(?=\s*(?:the|my|and|only|but|except)\b)", re.IGNORECASE)
+_PARTS = re.compile(rf"{spaced_cue('and').pattern}|;|:|,(?=\s*(?:the|my|and|only|but|except)\b)", re.IGNORECASE)
 
 
 def _parts(text: str, items: Sequence[OrderItem]) -> List[str]:
